@@ -1,0 +1,33 @@
+"""Story generators, chosen per batch by ``Batch.generator``."""
+
+from django.utils.module_loading import import_string
+
+from batches.generators.base import (
+    GenerationError,
+    GeneratorConfig,
+    ProfileData,
+    Story,
+    StoryGenerator,
+)
+
+GENERATOR_CLASSES = {
+    "template": "batches.generators.template.TemplateGenerator",
+    "llm": "batches.generators.llm.ChatCompletionGenerator",
+}
+
+__all__ = [
+    "GenerationError",
+    "GeneratorConfig",
+    "ProfileData",
+    "Story",
+    "StoryGenerator",
+    "generator_for",
+]
+
+
+def generator_for(batch):
+    """A ready generator for the batch's kind, template and options."""
+    generator_class = import_string(GENERATOR_CLASSES[batch.generator])
+    return generator_class(
+        GeneratorConfig(template=batch.template, options=dict(batch.options or {}))
+    )

@@ -1,0 +1,455 @@
+"""
+Importing profiles from CSV or JSON Lines files, or from a list of records.
+
+Files are read as a stream of lines and written in chunks with
+``bulk_create`` inside one transaction: memory stays flat however large the
+file, and a file with one bad row creates no batch at all. Every problem is
+reported with its line number.
+"""
+
+import csv
+import json
+import logging
+from dataclasses import dataclass
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from batches.conf import conf
+from batches.exceptions import ImportRejected, LimitExceeded
+from batches.models import Batch, BatchEvent, Profile
+
+logger = logging.getLogger(__name__)
+
+BOM = b"\xef\xbb\xbf"
+DELIMITERS = (",", ";", "\t")
+ID_COLUMN_GUESSES = ("external_id", "id")
+NAME_PARTS = ("first_name", "middle_name", "last_name", "suffix")
+
+
+@dataclass(frozen=True)
+class ParsedProfile:
+    line: int
+    external_id: str
+    name: str
+    fields: dict
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_rows: int | None = None
+    max_bytes: int | None = None
+    max_field_length: int | None = None
+
+    @classmethod
+    def for_uploads(cls):
+        return cls(
+            max_rows=conf.MAX_UPLOAD_ROWS,
+            max_bytes=conf.MAX_UPLOAD_BYTES,
+            max_field_length=conf.MAX_FIELD_LENGTH,
+        )
+
+    @classmethod
+    def for_commands(cls):
+        # Operators import from their own disks: only the field length,
+        # which protects the database and the templates, still applies.
+        return cls(max_field_length=conf.MAX_FIELD_LENGTH)
+
+
+# -- Columns -------------------------------------------------------------------
+
+
+class NameSpec:
+    """Which columns make a profile's name.
+
+    Written as alternatives separated by commas, each one or more columns
+    joined with "+": ``full_name,first_name+last_name`` takes ``full_name``,
+    or, where that is empty, the first and last names joined by a space.
+    """
+
+    def __init__(self, alternatives):
+        self.alternatives = alternatives
+
+    @classmethod
+    def parse(cls, text):
+        alternatives = [
+            [part.strip() for part in alternative.split("+") if part.strip()]
+            for alternative in text.split(",")
+        ]
+        alternatives = [parts for parts in alternatives if parts]
+        if not alternatives:
+            raise ImportRejected("The name column is empty.", field="name_column")
+        return cls(alternatives)
+
+    @classmethod
+    def guess(cls, columns):
+        present = set(columns)
+        parts = [part for part in NAME_PARTS if part in present]
+        has_parts = "first_name" in present and "last_name" in present
+        if "name" in present:
+            return cls([["name"]])
+        if "full_name" in present:
+            return cls([["full_name"], parts] if has_parts else [["full_name"]])
+        if has_parts:
+            return cls([parts])
+        raise ImportRejected(
+            "Cannot tell which column holds the name; give the name column "
+            f"(the columns are: {', '.join(columns)}).",
+            field="name_column",
+        )
+
+    @property
+    def columns(self):
+        return [column for parts in self.alternatives for column in parts]
+
+    def describe(self):
+        return ",".join("+".join(parts) for parts in self.alternatives)
+
+    def name_of(self, record):
+        for parts in self.alternatives:
+            words = [_text(record.get(part)) for part in parts]
+            name = " ".join(word for word in words if word)
+            if name:
+                return name
+        return ""
+
+
+def _text(value):
+    if value is None:
+        return ""
+    return str(value).strip()
+
+
+def _check_columns(columns, *, id_column, name_spec):
+    missing = [c for c in [id_column, *name_spec.columns] if c not in columns]
+    if missing:
+        raise ImportRejected(
+            f"No column {missing[0]!r} in the file (the columns are: "
+            f"{', '.join(columns)}).",
+            line=1,
+            field="id_column" if missing[0] == id_column else "name_column",
+        )
+
+
+def _guess_id_column(columns):
+    for guess in ID_COLUMN_GUESSES:
+        if guess in columns:
+            return guess
+    raise ImportRejected(
+        "Cannot tell which column holds the external id; give the id column "
+        f"(the columns are: {', '.join(columns)}).",
+        field="id_column",
+    )
+
+
+class RowChecker:
+    """Turns records into ParsedProfiles, or says what is wrong with one."""
+
+    def __init__(self, *, id_column, name_spec, limits):
+        self.id_column = id_column
+        self.name_spec = name_spec
+        self.limits = limits
+        self.rows = 0
+
+    def check(self, line, record):
+        self.rows += 1
+        if self.limits.max_rows and self.rows > self.limits.max_rows:
+            raise LimitExceeded(
+                f"More than {self.limits.max_rows} profiles: the limit for one "
+                "upload (STORYBATCH_MAX_UPLOAD_ROWS).",
+                line=line,
+            )
+
+        external_id = _text(record.get(self.id_column))
+        if not external_id:
+            raise ImportRejected(
+                f"Missing external id (column {self.id_column!r}).", line=line
+            )
+        if len(external_id) > Profile._meta.get_field("external_id").max_length:
+            raise ImportRejected(
+                f"External id is longer than 255 characters (column {self.id_column!r}).",
+                line=line,
+            )
+
+        name = self.name_spec.name_of(record)
+        if not name:
+            raise ImportRejected(
+                f"Missing name (column {self.name_spec.describe()!r}).", line=line
+            )
+        if len(name) > Profile._meta.get_field("name").max_length:
+            raise ImportRejected("Name is longer than 500 characters.", line=line)
+
+        limit = self.limits.max_field_length
+        if limit:
+            for key, value in record.items():
+                if isinstance(value, str) and len(value) > limit:
+                    raise LimitExceeded(
+                        f"Field {key!r} is longer than {limit} characters "
+                        "(STORYBATCH_MAX_FIELD_LENGTH).",
+                        line=line,
+                    )
+        return ParsedProfile(line=line, external_id=external_id, name=name, fields=record)
+
+
+# -- Files -----------------------------------------------------------------------
+
+
+def _decoded_lines(stream, limits, on_bytes):
+    """The file's lines as text, with a precise line number on bad bytes."""
+    total = 0
+    for number, raw in enumerate(stream, start=1):
+        total += len(raw)
+        if limits.max_bytes and total > limits.max_bytes:
+            raise LimitExceeded(
+                f"The file is larger than {limits.max_bytes} bytes "
+                "(STORYBATCH_MAX_UPLOAD_BYTES).",
+                line=number,
+            )
+        if number == 1 and raw.startswith(BOM):
+            raw = raw[len(BOM) :]
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as error:
+            bad = raw[error.start : error.start + 1].hex()
+            raise ImportRejected(
+                f"Not UTF-8 text: byte 0x{bad} at column {error.start + 1} cannot "
+                "be decoded.",
+                line=number,
+            )
+        if "\x00" in text:
+            raise ImportRejected("The line holds a NUL character.", line=number)
+        if on_bytes:
+            on_bytes(len(raw))
+        yield text
+
+
+def sniff_format(filename, first_line):
+    lowered = (filename or "").lower()
+    if lowered.endswith((".jsonl", ".ndjson", ".json")):
+        return "jsonl"
+    if lowered.endswith((".csv", ".tsv", ".txt")):
+        return "csv"
+    return "jsonl" if first_line.lstrip().startswith("{") else "csv"
+
+
+def _sniff_delimiter(header_line):
+    counts = {delimiter: header_line.count(delimiter) for delimiter in DELIMITERS}
+    best = max(counts, key=counts.get)
+    return best if counts[best] else ","
+
+
+def _csv_records(lines, first, *, id_column, name_column, limits):
+    delimiter = _sniff_delimiter(first)
+    reader = csv.reader(_prepend(first, lines), delimiter=delimiter, strict=True)
+    try:
+        header = [column.strip() for column in next(reader)]
+    except csv.Error as error:
+        raise ImportRejected(f"The header row is not valid CSV: {error}.", line=1)
+    if not any(header):
+        raise ImportRejected("The header row is empty.", line=1)
+    seen = set()
+    for column in header:
+        if not column:
+            raise ImportRejected("A column in the header row has no name.", line=1)
+        if column in seen:
+            raise ImportRejected(f"The column {column!r} appears twice.", line=1)
+        seen.add(column)
+
+    id_column = id_column or _guess_id_column(header)
+    name_spec = NameSpec.parse(name_column) if name_column else NameSpec.guess(header)
+    _check_columns(header, id_column=id_column, name_spec=name_spec)
+    checker = RowChecker(id_column=id_column, name_spec=name_spec, limits=limits)
+
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as error:
+            raise ImportRejected(f"Not valid CSV: {error}.", line=reader.line_num)
+        if not row or (len(row) == 1 and not row[0].strip()):
+            continue
+        if len(row) != len(header):
+            raise ImportRejected(
+                f"Expected {len(header)} fields, found {len(row)}.",
+                line=reader.line_num,
+            )
+        yield checker.check(reader.line_num, dict(zip(header, row, strict=True)))
+
+
+def _jsonl_records(lines, first, *, id_column, name_column, limits):
+    checker = None
+    for number, text in enumerate(_prepend(first, lines), start=1):
+        if not text.strip():
+            continue
+        try:
+            record = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ImportRejected(f"Not valid JSON: {error.msg}.", line=number)
+        if not isinstance(record, dict):
+            raise ImportRejected("Each line must be a JSON object.", line=number)
+        if checker is None:
+            columns = list(record)
+            name_spec = (
+                NameSpec.parse(name_column) if name_column else NameSpec.guess(columns)
+            )
+            checker = RowChecker(
+                id_column=id_column or _guess_id_column(columns),
+                name_spec=name_spec,
+                limits=limits,
+            )
+        yield checker.check(number, record)
+
+
+def _prepend(first, rest):
+    yield first
+    yield from rest
+
+
+def parse_profile_file(
+    stream,
+    *,
+    filename="",
+    file_format="auto",
+    id_column=None,
+    name_column=None,
+    limits=None,
+    on_bytes=None,
+):
+    """Yield the file's profiles one at a time; raise ImportRejected at the
+    first problem. ``stream`` is a binary file object."""
+    limits = limits or Limits()
+    lines = _decoded_lines(stream, limits, on_bytes)
+    first = next((line for line in lines if line.strip()), None)
+    if first is None:
+        raise ImportRejected("The file is empty.")
+
+    if file_format == "auto":
+        file_format = sniff_format(filename, first)
+    reader = {"csv": _csv_records, "jsonl": _jsonl_records}.get(file_format)
+    if reader is None:
+        raise ImportRejected(f"Unknown format {file_format!r}; use csv or jsonl.")
+    yield from reader(
+        lines, first, id_column=id_column, name_column=name_column, limits=limits
+    )
+
+
+def parse_profile_records(records, *, id_column=None, name_column=None, limits=None):
+    """Profiles given as a list of objects (the API's JSON body). Positions
+    count from 1, like lines."""
+    limits = limits or Limits()
+    checker = None
+    for position, record in enumerate(records, start=1):
+        if not isinstance(record, dict):
+            raise ImportRejected("Each profile must be an object.", line=position)
+        if checker is None:
+            columns = list(record)
+            checker = RowChecker(
+                id_column=id_column or _guess_id_column(columns),
+                name_spec=NameSpec.parse(name_column)
+                if name_column
+                else NameSpec.guess(columns),
+                limits=limits,
+            )
+        yield checker.check(position, record)
+
+
+# -- Writing ---------------------------------------------------------------------
+
+
+def _insert_chunk(batch, chunk):
+    """Insert one chunk; name the row when an external id is taken."""
+    now = timezone.now()
+    seen = {}
+    for parsed in chunk:
+        if parsed.external_id in seen:
+            raise ImportRejected(
+                f"Duplicate external id {parsed.external_id!r} (also on line "
+                f"{seen[parsed.external_id]}).",
+                line=parsed.line,
+            )
+        seen[parsed.external_id] = parsed.line
+
+    profiles = [
+        Profile(
+            batch=batch,
+            external_id=parsed.external_id,
+            name=parsed.name,
+            fields=parsed.fields,
+            created_at=now,
+            updated_at=now,
+        )
+        for parsed in chunk
+    ]
+    try:
+        # A savepoint, so that PostgreSQL can still answer the query below
+        # after the failed insert.
+        with transaction.atomic():
+            Profile.objects.bulk_create(profiles)
+    except IntegrityError:
+        taken = set(
+            Profile.objects.filter(batch=batch, external_id__in=seen).values_list(
+                "external_id", flat=True
+            )
+        )
+        duplicate = next((p for p in chunk if p.external_id in taken), None)
+        if duplicate is None:
+            raise
+        raise ImportRejected(
+            f"Duplicate external id {duplicate.external_id!r} (an earlier row has it).",
+            line=duplicate.line,
+        )
+
+
+def batch_import(
+    *,
+    profiles,
+    name,
+    source,
+    actor=None,
+    template="",
+    generator=Batch.Generator.TEMPLATE,
+    options=None,
+    max_attempts=3,
+    callback_url="",
+    chunk_size=None,
+):
+    """Create a draft batch holding ``profiles`` (an iterable of
+    ParsedProfile), all or nothing. Returns (batch, number of profiles)."""
+    from batches.services import event_record
+
+    chunk_size = chunk_size or conf.IMPORT_CHUNK_SIZE
+    count = 0
+    with transaction.atomic():
+        batch = Batch.objects.create(
+            name=name,
+            created_by=actor if actor is not None and actor.is_authenticated else None,
+            template=template,
+            generator=generator,
+            options=options or {},
+            max_attempts=max_attempts,
+            callback_url=callback_url,
+        )
+        chunk = []
+        for parsed in profiles:
+            chunk.append(parsed)
+            if len(chunk) >= chunk_size:
+                _insert_chunk(batch, chunk)
+                count += len(chunk)
+                chunk = []
+        if chunk:
+            _insert_chunk(batch, chunk)
+            count += len(chunk)
+        if not count:
+            raise ImportRejected("There are no profiles to import.")
+
+        event_record(
+            batch=batch,
+            action=BatchEvent.Action.CREATED,
+            source=source,
+            actor=actor,
+            profiles=count,
+        )
+
+    logger.info("batch imported batch=%s profiles=%s source=%s", batch.pk, count, source)
+    return batch, count
