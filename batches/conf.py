@@ -24,6 +24,9 @@ DEFAULTS = {
     "WEBHOOK_SECRET": "",
     "WEBHOOK_TIMEOUT": 10.0,
     "WEBHOOK_ATTEMPTS": 5,
+    # Allow callbacks to loopback and private addresses (a receiver on the
+    # same network). Link-local addresses are refused whatever this says.
+    "WEBHOOK_ALLOW_PRIVATE": False,
     "LLM_BASE_URL": "",
     "LLM_API_KEY": "",
     "LLM_MODEL": "",
@@ -36,6 +39,8 @@ DEFAULTS = {
     "MAX_UPLOAD_ROWS": 200_000,
     "MAX_FIELD_LENGTH": 10_000,
     "IMPORT_CHUNK_SIZE": 2000,
+    # More generators, by name: {"name": "dotted.path.To.Class"}.
+    "EXTRA_GENERATORS": {},
 }
 
 

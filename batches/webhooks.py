@@ -10,10 +10,13 @@ HMAC-SHA256, keyed with STORYBATCH_WEBHOOK_SECRET, of the timestamp in
 
 import hashlib
 import hmac
+import ipaddress
 import json
 import logging
+import socket
 import time
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 import httpx
 from django.utils import timezone
@@ -48,6 +51,35 @@ def webhook_payload(batch):
     }
 
 
+def callback_refusal(url):
+    """Why the URL must not be called, or "" when it may.
+
+    Callback URLs come from users, so a webhook could be aimed at the
+    service's own network. Link-local addresses (cloud metadata services)
+    are always refused; loopback and private ones unless
+    STORYBATCH_WEBHOOK_ALLOW_PRIVATE is set. The address is checked when the
+    request is made, not when the URL was saved.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "The callback URL must be an http or https URL with a host."
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as error:
+        return f"The callback host could not be resolved: {error}."
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0])
+        if address.is_link_local or address.is_multicast or address.is_unspecified:
+            return f"The callback host resolves to a forbidden address ({address})."
+        private = address.is_private or address.is_loopback or address.is_reserved
+        if private and not conf.WEBHOOK_ALLOW_PRIVATE:
+            return (
+                f"The callback host resolves to a private address ({address}); "
+                "set STORYBATCH_WEBHOOK_ALLOW_PRIVATE to allow it."
+            )
+    return ""
+
+
 def _post(url, body, headers):
     """(status code, error text) of one try."""
     try:
@@ -76,15 +108,16 @@ def webhook_deliver(*, batch_id, attempt):
     if batch.webhook_deliveries.filter(delivered=True).exists():
         return
 
+    refusal = callback_refusal(batch.callback_url)
     if not conf.WEBHOOK_SECRET:
-        WebhookDelivery.objects.create(
-            batch=batch,
-            url=batch.callback_url,
-            attempt=attempt,
-            error="Not sent: STORYBATCH_WEBHOOK_SECRET is not set, so the "
-            "request could not be signed.",
+        refusal = (
+            "STORYBATCH_WEBHOOK_SECRET is not set, so the request could not be signed."
         )
-        logger.warning("webhook not sent batch=%s reason=no-secret", batch_id)
+    if refusal:
+        WebhookDelivery.objects.create(
+            batch=batch, url=batch.callback_url, attempt=attempt, error=f"Not sent: {refusal}"
+        )
+        logger.warning("webhook not sent batch=%s reason=%r", batch_id, refusal)
         return
 
     body = json.dumps(webhook_payload(batch), separators=(",", ":")).encode()

@@ -2,6 +2,8 @@
 
 from django.utils.module_loading import import_string
 
+from batches.conf import conf
+
 from batches.generators.base import (
     GenerationError,
     GeneratorConfig,
@@ -27,7 +29,8 @@ __all__ = [
 
 def generator_for(batch):
     """A ready generator for the batch's kind, template and options."""
-    generator_class = import_string(GENERATOR_CLASSES[batch.generator])
+    classes = {**GENERATOR_CLASSES, **conf.EXTRA_GENERATORS}
+    generator_class = import_string(classes[batch.generator])
     return generator_class(
         GeneratorConfig(template=batch.template, options=dict(batch.options or {}))
     )

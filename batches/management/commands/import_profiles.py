@@ -85,7 +85,8 @@ class Command(BaseCommand):
                     max_attempts=options["max_attempts"],
                 )
             except ImportRejected as error:
-                raise CommandError(f"{path.name}: {error}. Nothing was imported.")
+                problem = str(error).rstrip(".")
+                raise CommandError(f"{path.name}: {problem}. Nothing was imported.")
 
         self.stdout.write(
             self.style.SUCCESS(f"Imported {count} profiles into batch {batch.pk} {name!r}.")
