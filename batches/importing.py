@@ -12,7 +12,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, reset_queries, transaction
 from django.utils import timezone
 
 from batches.conf import conf
@@ -437,6 +437,9 @@ def batch_import(
                 _insert_chunk(batch, chunk)
                 count += len(chunk)
                 chunk = []
+                # With DEBUG on, Django keeps the SQL of every query; the
+                # inserts of a large file would pile up in memory.
+                reset_queries()
         if chunk:
             _insert_chunk(batch, chunk)
             count += len(chunk)

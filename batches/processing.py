@@ -65,6 +65,9 @@ def claimable_conditions(now):
     return ready, expired
 
 
+CLAIM_COLUMNS = ("id", "external_id", "name", "fields", "attempts", "status", "claim_token")
+
+
 def profile_claim(*, batch_id, worker_id):
     """Claim the oldest claimable profile of a running batch, or None."""
     now = timezone.now()
@@ -75,15 +78,15 @@ def profile_claim(*, batch_id, worker_id):
     )
 
     with transaction.atomic():
-        # PostgreSQL: lock the candidate and skip rows other workers have
-        # locked. SQLite: the IMMEDIATE transaction already serialises
-        # writers. Either way the UPDATE below re-checks the condition.
+        # PostgreSQL: lock the candidate and skip rows that other workers
+        # have locked. SQLite: the IMMEDIATE transaction already serialises
+        # writers.
         for condition in (ready, expired):
             row = (
                 in_running_batch.filter(condition)
                 .order_by("id")
                 .select_for_update(skip_locked=True, of=("self",))
-                .values("id", "external_id", "name", "fields", "attempts")
+                .values(*CLAIM_COLUMNS)
                 .first()
             )
             if row is not None:
@@ -91,17 +94,17 @@ def profile_claim(*, batch_id, worker_id):
         else:
             return None
 
-        claimed = (
-            Profile.objects.filter(pk=row["id"], batch__state=Batch.State.RUNNING)
-            .filter(ready | expired)
-            .update(
-                status=Status.PROCESSING,
-                claim_token=token,
-                claimed_by=worker_id,
-                lease_expires_at=now + timedelta(seconds=conf.LEASE_SECONDS),
-                attempts=F("attempts") + 1,
-                updated_at=now,
-            )
+        # Compare and set: the row changes only if it is still as it was
+        # read, so the claim is safe even where no row lock was taken.
+        claimed = Profile.objects.filter(
+            pk=row["id"], status=row["status"], claim_token=row["claim_token"]
+        ).update(
+            status=Status.PROCESSING,
+            claim_token=token,
+            claimed_by=worker_id,
+            lease_expires_at=now + timedelta(seconds=conf.LEASE_SECONDS),
+            attempts=F("attempts") + 1,
+            updated_at=now,
         )
     if not claimed:
         return None
