@@ -188,7 +188,9 @@ class RowChecker:
                         "(STORYBATCH_MAX_FIELD_LENGTH).",
                         line=line,
                     )
-        return ParsedProfile(line=line, external_id=external_id, name=name, fields=record)
+        return ParsedProfile(
+            line=line, external_id=external_id, name=name, fields=record
+        )
 
 
 # -- Files -----------------------------------------------------------------------
@@ -215,7 +217,7 @@ def _decoded_lines(stream, limits, on_bytes):
                 f"Not UTF-8 text: byte 0x{bad} at column {error.start + 1} cannot "
                 "be decoded.",
                 line=number,
-            )
+            ) from error
         if "\x00" in text:
             raise ImportRejected("The line holds a NUL character.", line=number)
         if on_bytes:
@@ -244,7 +246,9 @@ def _csv_records(lines, first, *, id_column, name_column, limits):
     try:
         header = [column.strip() for column in next(reader)]
     except csv.Error as error:
-        raise ImportRejected(f"The header row is not valid CSV: {error}.", line=1)
+        raise ImportRejected(
+            f"The header row is not valid CSV: {error}.", line=1
+        ) from error
     if not any(header):
         raise ImportRejected("The header row is empty.", line=1)
     seen = set()
@@ -266,7 +270,9 @@ def _csv_records(lines, first, *, id_column, name_column, limits):
         except StopIteration:
             break
         except csv.Error as error:
-            raise ImportRejected(f"Not valid CSV: {error}.", line=reader.line_num)
+            raise ImportRejected(
+                f"Not valid CSV: {error}.", line=reader.line_num
+            ) from error
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         if len(row) != len(header):
@@ -285,7 +291,9 @@ def _jsonl_records(lines, first, *, id_column, name_column, limits):
         try:
             record = json.loads(text)
         except json.JSONDecodeError as error:
-            raise ImportRejected(f"Not valid JSON: {error.msg}.", line=number)
+            raise ImportRejected(
+                f"Not valid JSON: {error.msg}.", line=number
+            ) from error
         if not isinstance(record, dict):
             raise ImportRejected("Each line must be a JSON object.", line=number)
         if checker is None:
@@ -398,7 +406,7 @@ def _insert_chunk(batch, chunk):
         raise ImportRejected(
             f"Duplicate external id {duplicate.external_id!r} (an earlier row has it).",
             line=duplicate.line,
-        )
+        ) from None
 
 
 def batch_import(
@@ -454,5 +462,7 @@ def batch_import(
             profiles=count,
         )
 
-    logger.info("batch imported batch=%s profiles=%s source=%s", batch.pk, count, source)
+    logger.info(
+        "batch imported batch=%s profiles=%s source=%s", batch.pk, count, source
+    )
     return batch, count

@@ -12,14 +12,14 @@ workers on any number of machines can share one batch:
 """
 
 import logging
+import os
 import random
 import signal
 import socket
-import os
 import threading
 import time
 import uuid
-from concurrent.futures import Future, ThreadPoolExecutor, wait, FIRST_COMPLETED
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -65,7 +65,15 @@ def claimable_conditions(now):
     return ready, expired
 
 
-CLAIM_COLUMNS = ("id", "external_id", "name", "fields", "attempts", "status", "claim_token")
+CLAIM_COLUMNS = (
+    "id",
+    "external_id",
+    "name",
+    "fields",
+    "attempts",
+    "status",
+    "claim_token",
+)
 
 
 def profile_claim(*, batch_id, worker_id):
@@ -165,7 +173,9 @@ def claim_complete(claim, story):
             **_released_fields(now),
         )
         if written:
-            _log_attempt(claim, outcome=ProfileAttempt.Outcome.COMPLETED, finished_at=now)
+            _log_attempt(
+                claim, outcome=ProfileAttempt.Outcome.COMPLETED, finished_at=now
+            )
     if not written:
         _note_discarded(claim, now)
     return bool(written)
@@ -173,7 +183,9 @@ def claim_complete(claim, story):
 
 def backoff_seconds(attempt, retry_after=None):
     """Exponential backoff with jitter, never sooner than the server asked."""
-    ceiling = min(conf.BACKOFF_MAX_SECONDS, conf.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+    ceiling = min(
+        conf.BACKOFF_MAX_SECONDS, conf.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)
+    )
     # Half fixed, half random: retries of many profiles that failed together
     # spread out instead of arriving together again.
     delay = ceiling / 2 + random.uniform(0, ceiling / 2)
@@ -188,7 +200,10 @@ def claim_fail(claim, error, *, max_attempts):
     now = timezone.now()
     retry = error.transient and claim.attempt < max_attempts
     if retry:
-        message = f"{error.message} (attempt {claim.attempt} of {max_attempts}, will retry)"
+        message = (
+            f"{error.message.rstrip('.')} "
+            f"(attempt {claim.attempt} of {max_attempts}, will retry)"
+        )
         delay = backoff_seconds(claim.attempt, error.retry_after)
         changes = {
             "status": Status.PENDING,
@@ -199,7 +214,7 @@ def claim_fail(claim, error, *, max_attempts):
     else:
         message = error.message
         if error.transient:
-            message = f"{message} (gave up after {claim.attempt} attempts)"
+            message = f"{message.rstrip('.')} (gave up after {claim.attempt} attempts)"
         changes = {"status": Status.FAILED, "available_at": None}
         outcome = ProfileAttempt.Outcome.FAILED
 
@@ -225,7 +240,9 @@ def claim_release(claim):
             **_released_fields(now),
         )
         if released:
-            _log_attempt(claim, outcome=ProfileAttempt.Outcome.RELEASED, finished_at=now)
+            _log_attempt(
+                claim, outcome=ProfileAttempt.Outcome.RELEASED, finished_at=now
+            )
     return bool(released)
 
 
@@ -466,7 +483,7 @@ def batch_process(*, batch_id, worker_id=None, seconds=None, stop=None):
 
 
 def _after_run(batch_id, *, out_of_work, report):
-    from batches.tasks import enqueue_batch_work
+    from batches.tasks import enqueue_batch_work, has_waiting_task
 
     if not out_of_work:
         # Time is up or the worker is stopping: a fresh task carries on,
@@ -475,14 +492,17 @@ def _after_run(batch_id, *, out_of_work, report):
         report.handed_over = True
         return
 
-    waiting = Profile.objects.filter(batch_id=batch_id).pending().aggregate(
-        due=Min("available_at")
-    )["due"]
+    waiting = (
+        Profile.objects.filter(batch_id=batch_id)
+        .pending()
+        .aggregate(due=Min("available_at"))["due"]
+    )
     if waiting is not None:
         # Only profiles waiting out a backoff remain: come back when the
-        # first of them is due.
-        enqueue_batch_work(batch_id, count=1, run_after=waiting)
-        report.handed_over = True
+        # first of them is due, unless another task already will.
+        if not has_waiting_task(batch_id):
+            enqueue_batch_work(batch_id, count=1, run_after=waiting)
+            report.handed_over = True
         return
 
     report.finished_batch = batch_finish_if_done(batch_id)

@@ -12,13 +12,11 @@ import logging
 from dataclasses import dataclass, field
 
 from django.db.models import F, Min
-from django.tasks import TaskResultStatus
 from django.utils import timezone
-from django_tasks_db.models import DBTaskResult
 
 from batches.models import Batch, Profile
-from batches.processing import claimable_conditions, batch_finish_if_done
-from batches.tasks import enqueue_batch_work, process_batch
+from batches.processing import batch_finish_if_done, claimable_conditions
+from batches.tasks import enqueue_batch_work, has_waiting_task
 
 logger = logging.getLogger(__name__)
 
@@ -42,13 +40,6 @@ class SweepReport:
         }
 
 
-def _batches_with_waiting_tasks():
-    waiting = DBTaskResult.objects.filter(
-        task_path=process_batch.module_path, status=TaskResultStatus.READY
-    ).values_list("args_kwargs", flat=True)
-    return {args["kwargs"].get("batch_id") for args in waiting}
-
-
 def batches_sweep(now=None):
     """One pass over the running batches; safe to run at any time, by any
     number of processes at once."""
@@ -69,11 +60,10 @@ def batches_sweep(now=None):
         )
     )
 
-    covered = _batches_with_waiting_tasks()
     ready, expired = claimable_conditions(now)
     for batch_id in Batch.objects.running().values_list("pk", flat=True):
         profiles = Profile.objects.filter(batch_id=batch_id)
-        if batch_id in covered:
+        if has_waiting_task(batch_id):
             continue
         if profiles.filter(ready | expired).exists():
             enqueue_batch_work(batch_id, count=1)

@@ -16,7 +16,12 @@ logger = logging.getLogger(__name__)
 
 @task(takes_context=True)
 def process_batch(context, batch_id):
-    from batches.processing import StopFlag, batch_process, default_worker_id, stop_on_signals
+    from batches.processing import (
+        StopFlag,
+        batch_process,
+        default_worker_id,
+        stop_on_signals,
+    )
 
     worker_ids = context.task_result.worker_ids
     worker_id = f"{default_worker_id()}/{worker_ids[-1][:8]}" if worker_ids else None
@@ -54,6 +59,17 @@ def enqueue_batch_work(batch_id, *, count=1, run_after=None):
     runner = process_batch.using(run_after=run_after) if run_after else process_batch
     for _ in range(count):
         runner.enqueue(batch_id=batch_id)
+
+
+def has_waiting_task(batch_id):
+    """Whether a process_batch task for the batch is waiting to run."""
+    from django_tasks_db.models import DBTaskResult
+
+    return DBTaskResult.objects.filter(
+        task_path=process_batch.module_path,
+        status=TaskResultStatus.READY,
+        args_kwargs__kwargs__batch_id=batch_id,
+    ).exists()
 
 
 def enqueue_batch_work_on_commit(batch_id, *, count):

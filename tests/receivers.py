@@ -17,7 +17,11 @@ class WebhookReceiver:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length", 0))
                 receiver.requests.append((dict(self.headers), self.rfile.read(length)))
-                status = receiver.statuses.pop(0) if len(receiver.statuses) > 1 else receiver.statuses[0]
+                status = (
+                    receiver.statuses.pop(0)
+                    if len(receiver.statuses) > 1
+                    else receiver.statuses[0]
+                )
                 self.send_response(status)
                 self.send_header("Content-Length", "0")
                 self.end_headers()

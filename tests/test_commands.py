@@ -109,14 +109,20 @@ def test_export_csv_keeps_every_character_and_defuses_formulas(tmp_path):
 
     assert f"Wrote the stories of batch {batch.pk}" in err
     rows = list(csv.DictReader(target.open(encoding="utf-8", newline="")))
-    assert [row["story"] for row in rows] == ['Line one,\nline "two".', "'=HYPERLINK(1)", ""]
+    assert [row["story"] for row in rows] == [
+        'Line one,\nline "two".',
+        "'=HYPERLINK(1)",
+        "",
+    ]
     assert rows[2]["last_error"] == "'@boom"
 
 
 def test_export_json_lines_to_stdout_keeps_stories_as_they_are():
     batch = story_batch()
 
-    out, _ = run("export_stories", str(batch.pk), "--format", "jsonl", "--completed-only")
+    out, _ = run(
+        "export_stories", str(batch.pk), "--format", "jsonl", "--completed-only"
+    )
 
     records = [json.loads(line) for line in out.splitlines()]
     assert [r["story"] for r in records] == ['Line one,\nline "two".', "=HYPERLINK(1)"]

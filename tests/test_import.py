@@ -61,7 +61,10 @@ def test_quoted_fields_with_commas_and_quotes_survive():
 
 
 def test_json_lines_import():
-    lines = [{"id": 7, "name": "Grace Hopper", "rank": "Rear Admiral"}, {"id": 8, "name": "Alan Turing"}]
+    lines = [
+        {"id": 7, "name": "Grace Hopper", "rank": "Rear Admiral"},
+        {"id": 8, "name": "Alan Turing"},
+    ]
     data = "\n".join(json.dumps(line) for line in lines).encode() + b"\n\n"
 
     batch, count = import_bytes(data, filename="people.jsonl")
@@ -178,7 +181,10 @@ def test_a_duplicate_in_a_later_chunk_is_caught_by_the_database():
     [
         (Limits(max_rows=2), "line 4: More than 2 profiles"),
         (Limits(max_bytes=20), "The file is larger than 20 bytes"),
-        (Limits(max_field_length=3), "line 2: Field 'name' is longer than 3 characters"),
+        (
+            Limits(max_field_length=3),
+            "line 2: Field 'name' is longer than 3 characters",
+        ),
     ],
 )
 def test_limits_reject_the_whole_file(limits, message):

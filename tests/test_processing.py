@@ -71,7 +71,9 @@ def test_an_expired_claim_is_taken_over_and_the_first_worker_writes_nothing():
     profile = Profile.objects.get(pk=fresh.profile_id)
     assert (profile.status, profile.story) == (Status.COMPLETED, "fresh answer")
     outcomes = list(
-        ProfileAttempt.objects.filter(profile=profile).values_list("worker_id", "outcome")
+        ProfileAttempt.objects.filter(profile=profile).values_list(
+            "worker_id", "outcome"
+        )
     )
     assert sorted(outcomes) == [
         ("w1", ProfileAttempt.Outcome.DISCARDED),
@@ -105,7 +107,10 @@ def test_batch_process_completes_every_profile_and_finishes_the_batch():
     batch.refresh_from_db()
     assert batch.state == Batch.State.FINISHED
     assert batch.finished_at is not None
-    assert batch.profiles.get(external_id="T000001").story == "Member Number 1: Republican."
+    assert (
+        batch.profiles.get(external_id="T000001").story
+        == "Member Number 1: Republican."
+    )
 
 
 def test_a_batch_finishes_exactly_once():
@@ -167,4 +172,7 @@ def test_time_budget_hands_the_rest_to_a_new_task(django_capture_on_commit_callb
 
     assert report.claimed == 0
     assert report.handed_over is True
-    assert DBTaskResult.objects.filter(task_path="batches.tasks.process_batch").count() == 1
+    assert (
+        DBTaskResult.objects.filter(task_path="batches.tasks.process_batch").count()
+        == 1
+    )

@@ -130,7 +130,9 @@ def test_retry_takes_failed_profiles_only():
 )
 def test_actions_that_do_not_fit_the_state_conflict(state, action):
     batch = make_batch(profiles=1, state=state)
-    service = {"reset": batch_reset, "start": batch_start, "cancel": batch_cancel}[action]
+    service = {"reset": batch_reset, "start": batch_start, "cancel": batch_cancel}[
+        action
+    ]
 
     with pytest.raises(StateConflict, match=f"is {state}"):
         service(batch=batch, source=COMMAND)

@@ -71,7 +71,11 @@ def test_retries_stop_at_the_attempt_limit_with_the_error_kept(scripted):
     assert profile.attempts == 3
     assert profile.last_error == "server error 503 (gave up after 3 attempts)"
     outcomes = list(profile.attempt_log.values_list("number", "outcome"))
-    assert outcomes == [(1, Outcome.RETRYING), (2, Outcome.RETRYING), (3, Outcome.FAILED)]
+    assert outcomes == [
+        (1, Outcome.RETRYING),
+        (2, Outcome.RETRYING),
+        (3, Outcome.FAILED),
+    ]
     assert scripted.calls == ["T000001"] * 3
     batch.refresh_from_db()
     assert batch.state == Batch.State.FINISHED

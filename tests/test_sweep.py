@@ -50,8 +50,17 @@ def test_a_batch_with_a_waiting_task_is_left_alone():
 def test_a_claim_that_expired_on_its_last_attempt_fails():
     batch = make_batch(profiles=0, state=Batch.State.RUNNING, max_attempts=2)
     expired = timezone.now() - timedelta(seconds=5)
-    make_profiles(batch, 1, status=Status.PROCESSING, attempts=2, lease_expires_at=expired)
-    make_profiles(batch, 1, start=2, status=Status.PROCESSING, attempts=1, lease_expires_at=expired)
+    make_profiles(
+        batch, 1, status=Status.PROCESSING, attempts=2, lease_expires_at=expired
+    )
+    make_profiles(
+        batch,
+        1,
+        start=2,
+        status=Status.PROCESSING,
+        attempts=1,
+        lease_expires_at=expired,
+    )
 
     report = batches_sweep()
 

@@ -14,9 +14,9 @@ def story(template, **fields):
 
 
 def test_fields_are_variables_and_stay_in_a_fields_dict():
-    assert story("{{ name }} ({{ party }}, {{ fields.state }})", party="Whig", state="VT") == (
-        "Ada Lovelace (Whig, VT)"
-    )
+    assert story(
+        "{{ name }} ({{ party }}, {{ fields.state }})", party="Whig", state="VT"
+    ) == ("Ada Lovelace (Whig, VT)")
 
 
 def test_the_default_template_reads_well_for_any_columns():

@@ -25,7 +25,9 @@ def webhook_settings(storybatch_settings):
 
 def done_batch(url):
     batch = make_batch(profiles=2, state=Batch.State.RUNNING, callback_url=url)
-    Profile.objects.filter(batch=batch).update(status=Profile.Status.COMPLETED, story="s")
+    Profile.objects.filter(batch=batch).update(
+        status=Profile.Status.COMPLETED, story="s"
+    )
     return batch
 
 
@@ -55,10 +57,16 @@ def test_finishing_sends_one_signed_webhook(webhook_settings, commit, run_worker
     assert payload["batch"]["id"] == batch.pk
     assert payload["batch"]["progress"]["completed"] == 2
     delivery = WebhookDelivery.objects.get(batch=batch)
-    assert (delivery.attempt, delivery.status_code, delivery.delivered) == (1, 200, True)
+    assert (delivery.attempt, delivery.status_code, delivery.delivered) == (
+        1,
+        200,
+        True,
+    )
 
 
-def test_a_failed_delivery_is_retried_and_recorded(webhook_settings, commit, run_worker):
+def test_a_failed_delivery_is_retried_and_recorded(
+    webhook_settings, commit, run_worker
+):
     with WebhookReceiver(statuses=[500, 503, 200]) as receiver:
         batch = done_batch(receiver.url)
         with commit():

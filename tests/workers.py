@@ -37,8 +37,15 @@ class WorkerProcess:
         self._log = self.log_path.open("w")
         self.process = subprocess.Popen(
             [
-                sys.executable, "manage.py", "db_worker", "--no-reload",
-                "--no-startup-delay", "--interval", "0.1", "--worker-id", worker_id,
+                sys.executable,
+                "manage.py",
+                "db_worker",
+                "--no-reload",
+                "--no-startup-delay",
+                "--interval",
+                "0.1",
+                "--worker-id",
+                worker_id,
             ],  # fmt: skip
             cwd=ROOT,
             env=environment,

@@ -3,7 +3,6 @@
 from django.utils.module_loading import import_string
 
 from batches.conf import conf
-
 from batches.generators.base import (
     GenerationError,
     GeneratorConfig,

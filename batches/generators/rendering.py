@@ -29,7 +29,9 @@ def compile_story_template(source):
     try:
         return story_engine.from_string(source or DEFAULT_TEMPLATE)
     except TemplateSyntaxError as error:
-        raise ValidationError(f"Template syntax error: {error}", code="syntax")
+        raise ValidationError(
+            f"Template syntax error: {error}", code="syntax"
+        ) from error
 
 
 def validate_story_template(source):

@@ -46,10 +46,16 @@ class Command(BaseCommand):
             ]
             for b in batches
         ]  # fmt: skip
-        widths = [max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(COLUMNS)]
-        self.stdout.write("  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True)))
+        widths = [
+            max(len(c), *(len(r[i]) for r in rows)) for i, c in enumerate(COLUMNS)
+        ]
+        self.stdout.write(
+            "  ".join(c.ljust(w) for c, w in zip(COLUMNS, widths, strict=True))
+        )
         for row in rows:
-            self.stdout.write("  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True)))
+            self.stdout.write(
+                "  ".join(v.ljust(w) for v, w in zip(row, widths, strict=True))
+            )
 
     def _detail(self, batch):
         batch.refresh_from_db()
@@ -85,7 +91,11 @@ class Command(BaseCommand):
                 bar.n = progress.done
                 bar.set_postfix(failed=progress.failed, refresh=False)
                 bar.refresh()
-                state = Batch.objects.filter(pk=batch.pk).values_list("state", flat=True).first()
+                state = (
+                    Batch.objects.filter(pk=batch.pk)
+                    .values_list("state", flat=True)
+                    .first()
+                )
                 if state != Batch.State.RUNNING:
                     break
                 time.sleep(interval)

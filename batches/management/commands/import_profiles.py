@@ -32,11 +32,16 @@ class Command(BaseCommand):
             "or alternatives such as 'full_name,first_name+last_name'.",
         )
         parser.add_argument(
-            "--format", choices=["auto", "csv", "jsonl"], default="auto", dest="file_format"
+            "--format",
+            choices=["auto", "csv", "jsonl"],
+            default="auto",
+            dest="file_format",
         )
         parser.add_argument("--template-file", help="Story template for the batch.")
         parser.add_argument(
-            "--generator", choices=Batch.Generator.values, default=Batch.Generator.TEMPLATE
+            "--generator",
+            choices=Batch.Generator.values,
+            default=Batch.Generator.TEMPLATE,
         )
         parser.add_argument("--max-attempts", type=int, default=3)
         parser.add_argument(
@@ -86,10 +91,14 @@ class Command(BaseCommand):
                 )
             except ImportRejected as error:
                 problem = str(error).rstrip(".")
-                raise CommandError(f"{path.name}: {problem}. Nothing was imported.")
+                raise CommandError(
+                    f"{path.name}: {problem}. Nothing was imported."
+                ) from error
 
         self.stdout.write(
-            self.style.SUCCESS(f"Imported {count} profiles into batch {batch.pk} {name!r}.")
+            self.style.SUCCESS(
+                f"Imported {count} profiles into batch {batch.pk} {name!r}."
+            )
         )
         if options["start"]:
             from batches.services import batch_start
@@ -103,11 +112,11 @@ class Command(BaseCommand):
         try:
             template = Path(template_file).read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as error:
-            raise CommandError(f"Cannot read the template file: {error}")
+            raise CommandError(f"Cannot read the template file: {error}") from error
         try:
             validate_story_template(template)
         except ValidationError as error:
-            raise CommandError(f"{template_file}: {error.messages[0]}")
+            raise CommandError(f"{template_file}: {error.messages[0]}") from error
         return template
 
     def _progress(self, path):
@@ -115,7 +124,11 @@ class Command(BaseCommand):
         if size < PROGRESS_BAR_BYTES:
             return _NoBar()
         return tqdm(
-            total=size, unit="B", unit_scale=True, desc="importing", file=self.stderr._out
+            total=size,
+            unit="B",
+            unit_scale=True,
+            desc="importing",
+            file=self.stderr._out,
         )
 
 

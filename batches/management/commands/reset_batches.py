@@ -37,15 +37,22 @@ class Command(BaseCommand):
         if bool(batches) == every_batch:
             raise CommandError("Name the batches to reset, or pass --all.")
         targets = (
-            list(batches_needing_reset()) if every_batch else [get_batch(b) for b in batches]
+            list(batches_needing_reset())
+            if every_batch
+            else [get_batch(b) for b in batches]
         )
         if not targets:
             self.stdout.write("No batch has failed or stuck profiles.")
         for batch in targets:
             try:
                 count = batch_reset(
-                    batch=batch, source=BatchEvent.Source.COMMAND, scope=scope, force=force
+                    batch=batch,
+                    source=BatchEvent.Source.COMMAND,
+                    scope=scope,
+                    force=force,
                 )
             except StateConflict as error:
-                raise CommandError(str(error))
-            self.stdout.write(f"Batch {batch.pk} {batch.name!r}: reset {count} profiles.")
+                raise CommandError(str(error)) from error
+            self.stdout.write(
+                f"Batch {batch.pk} {batch.name!r}: reset {count} profiles."
+            )

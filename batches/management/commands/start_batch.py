@@ -26,5 +26,5 @@ class Command(BaseCommand):
             try:
                 batch_start(batch=target, source=BatchEvent.Source.COMMAND)
             except StateConflict as error:
-                raise CommandError(str(error))
+                raise CommandError(str(error)) from error
             self.stdout.write(f"Started batch {target.pk} {target.name!r}.")
