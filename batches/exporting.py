@@ -37,7 +37,12 @@ def stories_export(batch, *, file_format="csv", only_completed=False):
     rows = _rows(batch, only_completed)
     if file_format == "jsonl":
         for row in rows:
-            yield json.dumps(dict(zip(EXPORT_COLUMNS, row, strict=True)), ensure_ascii=False) + "\n"
+            yield (
+                json.dumps(
+                    dict(zip(EXPORT_COLUMNS, row, strict=True)), ensure_ascii=False
+                )
+                + "\n"
+            )
         return
 
     buffer = io.StringIO()

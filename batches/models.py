@@ -206,7 +206,9 @@ class BatchEvent(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["batch", "-created_at"], name="event_batch_idx")]
+        indexes = [
+            models.Index(fields=["batch", "-created_at"], name="event_batch_idx")
+        ]
 
     def __str__(self):
         return f"{self.action} {self.batch_name} via {self.source}"

@@ -60,7 +60,9 @@ def batch_start(*, batch, source, actor=None):
         batch.state = State.RUNNING
         batch.started_at = timezone.now()
         batch.save(update_fields=["state", "started_at"])
-        event_record(batch=batch, action=BatchEvent.Action.STARTED, source=source, actor=actor)
+        event_record(
+            batch=batch, action=BatchEvent.Action.STARTED, source=source, actor=actor
+        )
         enqueue_batch_work_on_commit(batch.pk, count=conf.TASKS_PER_BATCH)
         transaction.on_commit(ensure_sweep_scheduled)
 
@@ -108,7 +110,12 @@ def _reset(*, batch, condition, action, source, actor, details):
             )
             transaction.on_commit(ensure_sweep_scheduled)
         event_record(
-            batch=batch, action=action, source=source, actor=actor, profiles=count, **details
+            batch=batch,
+            action=action,
+            source=source,
+            actor=actor,
+            profiles=count,
+            **details,
         )
 
     logger.info(

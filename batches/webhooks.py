@@ -64,7 +64,9 @@ def callback_refusal(url):
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return "The callback URL must be an http or https URL with a host."
     try:
-        infos = socket.getaddrinfo(parts.hostname, parts.port or 443, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(
+            parts.hostname, parts.port or 443, type=socket.SOCK_STREAM
+        )
     except (socket.gaierror, UnicodeError) as error:
         return f"The callback host could not be resolved: {error}."
     for info in infos:
@@ -115,7 +117,10 @@ def webhook_deliver(*, batch_id, attempt):
         )
     if refusal:
         WebhookDelivery.objects.create(
-            batch=batch, url=batch.callback_url, attempt=attempt, error=f"Not sent: {refusal}"
+            batch=batch,
+            url=batch.callback_url,
+            attempt=attempt,
+            error=f"Not sent: {refusal}",
         )
         logger.warning("webhook not sent batch=%s reason=%r", batch_id, refusal)
         return
@@ -150,7 +155,9 @@ def webhook_deliver(*, batch_id, attempt):
     if delivered or attempt >= conf.WEBHOOK_ATTEMPTS:
         return
 
-    delay = min(conf.BACKOFF_MAX_SECONDS, conf.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1))
+    delay = min(
+        conf.BACKOFF_MAX_SECONDS, conf.BACKOFF_BASE_SECONDS * 2 ** (attempt - 1)
+    )
     deliver_batch_webhook.using(
         run_after=timezone.now() + timedelta(seconds=delay)
     ).enqueue(batch_id=batch_id, attempt=attempt + 1)
