@@ -190,7 +190,7 @@ def batch_cancel(*, batch, source, actor=None):
     return batch
 
 
-def batch_delete(*, batch, source, actor=None):
+def batch_delete(*, batch, source, actor=None, action=BatchEvent.Action.DELETED):
     """Delete a batch that is not running, with all its profiles."""
     with transaction.atomic():
         batch = _locked(batch)
@@ -202,7 +202,7 @@ def batch_delete(*, batch, source, actor=None):
         total = Profile.objects.filter(batch=batch).count()
         event_record(
             batch=batch,
-            action=BatchEvent.Action.DELETED,
+            action=action,
             source=source,
             actor=actor,
             batch_id=batch.pk,
@@ -238,3 +238,30 @@ def batches_needing_reset(now=None):
         state__in=[State.RUNNING, State.FINISHED],
         pk__in=troubled.values("batch_id"),
     )
+
+
+def batches_prunable(*, older_than):
+    """Finished and cancelled batches that ended more than ``older_than``
+    (a timedelta) ago, annotated with their counts."""
+    cutoff = timezone.now() - older_than
+    return (
+        Batch.objects.filter(
+            state__in=[State.FINISHED, State.CANCELLED], finished_at__lt=cutoff
+        )
+        .with_progress()
+        .order_by("finished_at", "pk")
+    )
+
+
+def batches_prune(*, older_than, source, actor=None, dry_run=False):
+    """Delete old finished and cancelled batches. Returns [(id, name,
+    profiles)] of what was (or, with ``dry_run``, would be) deleted; each
+    deletion stays in the audit trail."""
+    pruned = []
+    for batch in batches_prunable(older_than=older_than):
+        if not dry_run:
+            batch_delete(
+                batch=batch, source=source, actor=actor, action=BatchEvent.Action.PRUNED
+            )
+        pruned.append((batch.pk, batch.name, batch.total))
+    return pruned

@@ -1,0 +1,72 @@
+"""Production settings: strict, and checked by Django's deploy checks."""
+
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from batchsite.env import env_bool, env_int, env_list
+from tests.workers import ROOT
+
+PRODUCTION = {
+    "DEBUG": "false",
+    "SECRET_KEY": "production-secret-" + "k3y" * 20,
+    "ALLOWED_HOSTS": "storybatch.example.org",
+    "STORYBATCH_WEBHOOK_SECRET": "webhook-secret",
+}
+
+
+def manage(*args, **env):
+    environment = {
+        key: value
+        for key, value in os.environ.items()
+        if key not in PRODUCTION and key != "DJANGO_SETTINGS_MODULE"
+    }
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_production_settings_pass_the_deploy_checks():
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **PRODUCTION)
+
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+@pytest.mark.parametrize("missing", ["SECRET_KEY", "ALLOWED_HOSTS"])
+def test_production_refuses_to_start_without_its_secrets(missing):
+    env = {key: value for key, value in PRODUCTION.items() if key != missing}
+
+    result = manage("check", **env)
+
+    assert result.returncode != 0
+    assert f"Set {missing}: it is required when DEBUG=false." in result.stderr
+
+
+def test_deploy_checks_warn_about_unsigned_webhooks():
+    env = {**PRODUCTION, "STORYBATCH_WEBHOOK_SECRET": ""}
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", **env)
+
+    assert result.returncode != 0
+    assert "batches.W002" in result.stderr
+
+
+def test_environment_values_are_parsed_strictly(monkeypatch):
+    monkeypatch.setenv("SOME_FLAG", "maybe")
+    monkeypatch.setenv("SOME_NUMBER", "ten")
+    monkeypatch.setenv("SOME_LIST", " a, ,b ")
+
+    with pytest.raises(ImproperlyConfigured, match="SOME_FLAG must be true or false"):
+        env_bool("SOME_FLAG")
+    with pytest.raises(ImproperlyConfigured, match="SOME_NUMBER must be a whole"):
+        env_int("SOME_NUMBER", 1)
+    assert env_list("SOME_LIST") == ["a", "b"]
