@@ -4,6 +4,8 @@ settings with a default for each key. Read them as ``conf.LEASE_SECONDS``;
 tests change them with ``override_settings(STORYBATCH={...})``.
 """
 
+import os
+
 from django.conf import settings
 
 DEFAULTS = {
@@ -52,3 +54,19 @@ class Settings:
 
 
 conf = Settings()
+
+
+def settings_from_environment(environ=None):
+    """The STORYBATCH dictionary for settings.py: each key whose variable
+    STORYBATCH_<KEY> is set, read with the type of its default."""
+    from batchsite.env import env_bool, env_float, env_int, env_str
+
+    environ = os.environ if environ is None else environ
+    readers = {bool: env_bool, int: env_int, float: env_float, str: env_str}
+    values = {}
+    for key, default in DEFAULTS.items():
+        name = f"STORYBATCH_{key}"
+        reader = readers.get(type(default))
+        if reader is not None and name in environ:
+            values[key] = reader(name, default)
+    return values

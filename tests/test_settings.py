@@ -70,3 +70,24 @@ def test_environment_values_are_parsed_strictly(monkeypatch):
     with pytest.raises(ImproperlyConfigured, match="SOME_NUMBER must be a whole"):
         env_int("SOME_NUMBER", 1)
     assert env_list("SOME_LIST") == ["a", "b"]
+
+
+def test_every_storybatch_setting_can_come_from_the_environment():
+    from batches.conf import settings_from_environment
+
+    values = settings_from_environment(
+        {
+            "STORYBATCH_LEASE_SECONDS": "7.5",
+            "STORYBATCH_TASKS_PER_BATCH": "2",
+            "STORYBATCH_WEBHOOK_ALLOW_PRIVATE": "yes",
+            "STORYBATCH_LLM_MODEL": "local-model",
+            "UNRELATED": "x",
+        }
+    )
+
+    assert values == {
+        "LEASE_SECONDS": 7.5,
+        "TASKS_PER_BATCH": 2,
+        "WEBHOOK_ALLOW_PRIVATE": True,
+        "LLM_MODEL": "local-model",
+    }
