@@ -68,5 +68,5 @@ def settings_from_environment(environ=None):
         name = f"STORYBATCH_{key}"
         reader = readers.get(type(default))
         if reader is not None and name in environ:
-            values[key] = reader(name, default)
+            values[key] = reader(name, default, environ=environ)
     return values

@@ -8,12 +8,12 @@ TRUE_WORDS = {"1", "true", "yes", "on"}
 FALSE_WORDS = {"0", "false", "no", "off", ""}
 
 
-def env_str(name, default=""):
-    return os.environ.get(name, default)
+def env_str(name, default="", environ=None):
+    return (os.environ if environ is None else environ).get(name, default)
 
 
-def env_bool(name, default=False):
-    raw = os.environ.get(name)
+def env_bool(name, default=False, environ=None):
+    raw = (os.environ if environ is None else environ).get(name)
     if raw is None:
         return default
     word = raw.strip().lower()
@@ -24,8 +24,8 @@ def env_bool(name, default=False):
     raise ImproperlyConfigured(f"{name} must be true or false, not {raw!r}.")
 
 
-def env_int(name, default):
-    raw = os.environ.get(name)
+def env_int(name, default, environ=None):
+    raw = (os.environ if environ is None else environ).get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -36,8 +36,8 @@ def env_int(name, default):
         ) from None
 
 
-def env_float(name, default):
-    raw = os.environ.get(name)
+def env_float(name, default, environ=None):
+    raw = (os.environ if environ is None else environ).get(name)
     if raw is None or raw.strip() == "":
         return default
     try:
@@ -48,7 +48,7 @@ def env_float(name, default):
 
 def env_list(name, default=()):
     """A comma-separated list; blank items are dropped."""
-    raw = os.environ.get(name)
+    raw = (os.environ if environ is None else environ).get(name)
     if raw is None:
         return list(default)
     return [item.strip() for item in raw.split(",") if item.strip()]
