@@ -46,7 +46,7 @@ def env_float(name, default, environ=None):
         raise ImproperlyConfigured(f"{name} must be a number, not {raw!r}.") from None
 
 
-def env_list(name, default=()):
+def env_list(name, default=(), environ=None):
     """A comma-separated list; blank items are dropped."""
     raw = (os.environ if environ is None else environ).get(name)
     if raw is None:
