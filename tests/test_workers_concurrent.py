@@ -4,6 +4,7 @@ On PostgreSQL four workers share a batch of 5,000 profiles; on SQLite two
 workers share 2,000 (SQLite serialises writers, so more workers only queue).
 """
 
+import time
 from collections import Counter
 
 import pytest
@@ -138,3 +139,76 @@ def test_a_worker_stops_cleanly_on_sigterm(tmp_path, record_file):
     finally:
         successor.stop()
     assert profiles.completed().count() == 200
+
+
+def test_reset_while_workers_run_loses_nothing(tmp_path, record_file):
+    from batches.services import ResetScope, batch_reset
+
+    batch = make_batch(profiles=150, generator="recording")
+    batch_start(batch=batch, source=BatchEvent.Source.COMMAND)
+    slow = {"STORYBATCH_RECORD_FILE": record_file, "STORYBATCH_RECORD_DELAY": 0.02}
+    processes = [WorkerProcess(f"r{n}", tmp_path, **slow) for n in range(2)]
+    try:
+        wait_until(
+            lambda: Profile.objects.filter(batch=batch).completed().count() >= 30,
+            timeout=60,
+            what="progress",
+        )
+        # Take back everything, live claims included, while the workers run.
+        reset = batch_reset(
+            batch=batch,
+            source=BatchEvent.Source.COMMAND,
+            scope=ResetScope.ALL,
+            force=True,
+        )
+        wait_until(finished(batch), timeout=120, what="the batch to finish")
+    finally:
+        for process in processes:
+            process.stop()
+
+    assert reset >= 30
+    profiles = Profile.objects.filter(batch=batch)
+    assert profiles.completed().count() == 150
+    assert not profiles.filter(has_story=False).exists()
+    # Answers that arrived for claims the reset took back were thrown away.
+    discarded = ProfileAttempt.objects.filter(
+        profile__batch=batch, outcome=ProfileAttempt.Outcome.DISCARDED
+    )
+    # Each of the two workers had at most one claim in flight.
+    assert discarded.count() <= 2
+    assert BatchEvent.objects.filter(batch=batch, action="finished").count() == 1
+
+
+def test_cancel_stops_pending_profiles_from_starting(tmp_path, record_file):
+    from batches.services import batch_cancel
+
+    batch = make_batch(profiles=300, generator="recording")
+    batch_start(batch=batch, source=BatchEvent.Source.COMMAND)
+    worker = WorkerProcess(
+        "c1",
+        tmp_path,
+        STORYBATCH_RECORD_FILE=record_file,
+        STORYBATCH_RECORD_DELAY=0.02,
+    )
+    try:
+        wait_until(
+            lambda: sum(recorded_calls(record_file).values()) >= 10,
+            timeout=60,
+            what="progress",
+        )
+        batch_cancel(batch=batch, source=BatchEvent.Source.COMMAND)
+        started_by_then = sum(recorded_calls(record_file).values())
+        wait_until(
+            lambda: not Profile.objects.filter(batch=batch).processing().exists(),
+            timeout=30,
+            what="running profiles to end",
+        )
+        time.sleep(1)
+    finally:
+        worker.stop()
+
+    # At most the profile in flight when the cancel landed was started after.
+    assert sum(recorded_calls(record_file).values()) <= started_by_then + 1
+    assert Profile.objects.filter(batch=batch).pending().count() >= 250
+    batch.refresh_from_db()
+    assert batch.state == Batch.State.CANCELLED
