@@ -101,7 +101,22 @@ class BatchQuerySet(models.QuerySet):
 
     def with_progress(self):
         """Annotate each batch with its progress counts, in the same query."""
-        return self.annotate(**progress_aggregates("profiles__"))
+        annotated = self.annotate(**progress_aggregates("profiles__"))
+        # Django leaves Meta.ordering out of grouped queries; keep it.
+        if not annotated.query.order_by:
+            annotated = annotated.order_by(*self.model._meta.ordering)
+        return annotated
+
+    def progress_of(self, page):
+        """The batches of ``page`` (a list of batches, such as one page of a
+        list) in the same order, each with its progress counts, from one
+        query that counts only their profiles.
+
+        Annotating a whole list before paginating it would make the
+        database group every profile of every batch to show one page.
+        """
+        counted = self.with_progress().in_bulk([batch.pk for batch in page])
+        return [counted[batch.pk] for batch in page if batch.pk in counted]
 
 
 class ProfileQuerySet(models.QuerySet):

@@ -10,7 +10,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from batchsite.env import env_bool, env_float, env_int, env_list, env_str
+from batches.conf import settings_from_environment
+from batchsite.env import env_bool, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("STORYBATCH_VAR_DIR", str(BASE_DIR / "var")))
@@ -110,7 +111,9 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"
+    },
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
@@ -143,8 +146,12 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    # Answers the service layer's StateConflict with 409.
+    "EXCEPTION_HANDLER": "batches.api.exceptions.exception_handler",
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
+    # Only requests that change something count against the rate.
+    "DEFAULT_THROTTLE_CLASSES": ["batches.api.throttles.MutationRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
         "mutations": env_str("STORYBATCH_MUTATION_RATE", "120/minute"),
     },
@@ -155,6 +162,9 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Batches of profiles turned into generated stories.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Separate request and answer components, so that a batch's upload form
+    # (with its file) and the batch it answers are described apart.
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 # -- Cross-origin clients ----------------------------------------------------
@@ -162,12 +172,16 @@ SPECTACULAR_SETTINGS = {
 CORS_ALLOWED_ORIGINS = env_list(
     "CORS_ALLOWED_ORIGINS", ["http://localhost:3000"] if DEBUG else []
 )
-CORS_URLS_REGEX = r"^/api/.*$"
+# "/api" itself too, so that even its preflight is answered, not redirected.
+CORS_URLS_REGEX = r"^/api(/.*)?$"
 # The client may send session cookies along with a CSRF token, so the
 # browser must be told that credentials are allowed, and Django's CSRF check
 # must trust the same origins.
 CORS_ALLOW_CREDENTIALS = True
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", CORS_ALLOWED_ORIGINS)
+# Headers a page on another origin may read: the export's file name, and
+# how long to wait after a 429.
+CORS_EXPOSE_HEADERS = ["Content-Disposition", "Retry-After"]
 
 # -- Production hardening ----------------------------------------------------
 
@@ -184,25 +198,10 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
 # -- Storybatch --------------------------------------------------------------
-# Read through batches.conf, which holds the defaults; only what the
-# environment sets is placed here.
+# Read through batches.conf, which holds the defaults; every key there can be
+# set from the environment as STORYBATCH_<KEY>, e.g. STORYBATCH_LEASE_SECONDS.
 
-STORYBATCH = {
-    "LEASE_SECONDS": env_float("STORYBATCH_LEASE_SECONDS", 120.0),
-    "TASKS_PER_BATCH": env_int("STORYBATCH_TASKS_PER_BATCH", 4),
-    "TASK_SECONDS": env_float("STORYBATCH_TASK_SECONDS", 10.0),
-    "SWEEP_SECONDS": env_float("STORYBATCH_SWEEP_SECONDS", 60.0),
-    "WEBHOOK_SECRET": env_str("STORYBATCH_WEBHOOK_SECRET"),
-    "LLM_BASE_URL": env_str("STORYBATCH_LLM_BASE_URL"),
-    "LLM_API_KEY": env_str("STORYBATCH_LLM_API_KEY"),
-    "LLM_MODEL": env_str("STORYBATCH_LLM_MODEL"),
-    "LLM_TIMEOUT": env_float("STORYBATCH_LLM_TIMEOUT", 60.0),
-    "LLM_CONCURRENCY": env_int("STORYBATCH_LLM_CONCURRENCY", 8),
-    "LLM_REQUESTS_PER_MINUTE": env_int("STORYBATCH_LLM_REQUESTS_PER_MINUTE", 0),
-    "MAX_UPLOAD_BYTES": env_int("STORYBATCH_MAX_UPLOAD_BYTES", 50 * 1024 * 1024),
-    "MAX_UPLOAD_ROWS": env_int("STORYBATCH_MAX_UPLOAD_ROWS", 200_000),
-    "MAX_FIELD_LENGTH": env_int("STORYBATCH_MAX_FIELD_LENGTH", 10_000),
-}
+STORYBATCH = settings_from_environment()
 # Django refuses request bodies larger than this before any view runs.
 DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

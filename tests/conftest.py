@@ -70,3 +70,62 @@ def admin_user(db):
     return make_user("admin", superuser=True)
 
 
+@pytest.fixture
+def api_client(db):
+    """A REST framework test client. The throttles count in the cache, which
+    outlives a test, so the counts of earlier tests are forgotten first."""
+    from django.core.cache import cache
+    from rest_framework.test import APIClient
+
+    cache.clear()
+    return APIClient()
+
+
+@pytest.fixture
+def reader_client(api_client, user):
+    """Logged in, with no permission beyond reading."""
+    api_client.force_authenticate(user)
+    return api_client
+
+
+@pytest.fixture
+def operator_client(api_client, operator):
+    """Logged in with the permission to operate batches."""
+    api_client.force_authenticate(operator)
+    return api_client
+
+
+# -- Admin ---------------------------------------------------------------------
+
+
+def _staff_with(username, codenames):
+    from django.contrib.auth.models import Permission
+
+    staff = make_user(username, staff=True)
+    staff.user_permissions.add(*Permission.objects.filter(codename__in=codenames))
+    return staff
+
+
+@pytest.fixture
+def admin_viewer(db):
+    """Staff who may look at batches and profiles but not operate them."""
+    return _staff_with("viewer", ["view_batch", "view_profile"])
+
+
+@pytest.fixture
+def admin_operator(db):
+    """Staff who may look at batches and profiles, and operate batches."""
+    return _staff_with(
+        "admin-operator", ["view_batch", "view_profile", "operate_batch"]
+    )
+
+
+@pytest.fixture
+def admin_client_for(client):
+    """A test client logged in as the given user: ``admin_client_for(user)``."""
+
+    def login(user):
+        client.force_login(user)
+        return client
+
+    return login

@@ -108,3 +108,17 @@ def test_no_progress_path_loads_profiles_or_calls_len(profiles_never_loaded, cap
     # The guard itself works: loading the rows would have been caught.
     with pytest.raises(pytest.fail.Exception):
         list(Profile.objects.filter(batch=batch))
+
+
+def test_a_page_of_batches_is_counted_in_its_own_order_with_one_query(
+    django_assert_num_queries,
+):
+    first, second, third = mixed_batch(), make_batch(profiles=2), mixed_batch()
+    page = [third, first, second]
+
+    # SELECT batch.*, COUNT(...) FILTER (...) ... WHERE id IN (...) GROUP BY id
+    with django_assert_num_queries(1):
+        counted = Batch.objects.progress_of(page)
+
+    assert [batch.pk for batch in counted] == [third.pk, first.pk, second.pk]
+    assert [batch.total for batch in counted] == [15, 15, 2]

@@ -1,0 +1,27 @@
+"""How the API answers the domain's errors."""
+
+from rest_framework import status
+from rest_framework.exceptions import APIException
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from batches.exceptions import StateConflict
+
+
+class Conflict(APIException):
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The action does not fit the batch's state."
+    default_code = "state_conflict"
+
+
+class PayloadTooLarge(APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "The upload is too large."
+    default_code = "too_large"
+
+
+def exception_handler(exc, context):
+    """DRF's handler, which also answers a StateConflict from the service
+    layer with 409 and its reason."""
+    if isinstance(exc, StateConflict):
+        exc = Conflict(str(exc))
+    return drf_exception_handler(exc, context)
