@@ -104,7 +104,7 @@ def _database_from_url(url):
 VAR_DIR.mkdir(parents=True, exist_ok=True)
 DATABASES = {
     "default": _database_from_url(
-        env_str("DATABASE_URL", f"sqlite:///{VAR_DIR / 'db.sqlite3'}")
+        env_str("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'db.sqlite3'}"
     )
 }
 

@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import os
 import subprocess
 import sys
 
@@ -11,6 +12,7 @@ from django.core.management import CommandError, call_command
 
 from batches.models import Batch, Profile
 from tests.factories import make_batch, make_profiles
+from tests.workers import ROOT, database_url
 
 pytestmark = pytest.mark.django_db
 
@@ -128,6 +130,7 @@ def test_export_json_lines_to_stdout_keeps_stories_as_they_are():
     assert [r["story"] for r in records] == ['Line one,\nline "two".', "=HYPERLINK(1)"]
 
 
+@pytest.mark.django_db(transaction=True)
 def test_a_command_error_exits_non_zero_from_the_shell(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_bytes(b"id,name\nA1,Ada\nA1,Ada again\n")
@@ -137,7 +140,10 @@ def test_a_command_error_exits_non_zero_from_the_shell(tmp_path):
         capture_output=True,
         text=True,
         timeout=60,
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": database_url()},
     )
 
     assert result.returncode == 1
     assert "line 3: Duplicate external id 'A1' (also on line 2)" in result.stderr
+    assert Batch.objects.count() == 0

@@ -8,7 +8,7 @@ import pytest
 from django.core.exceptions import ImproperlyConfigured
 
 from batchsite.env import env_bool, env_int, env_list
-from tests.workers import ROOT
+from tests.workers import ROOT, database_url
 
 PRODUCTION = {
     "DEBUG": "false",
@@ -19,6 +19,8 @@ PRODUCTION = {
 
 
 def manage(*args, **env):
+    """manage.py in a fresh process, on the test database: Django's model
+    checks ask PostgreSQL about its features."""
     environment = {
         key: value
         for key, value in os.environ.items()
@@ -27,11 +29,16 @@ def manage(*args, **env):
     return subprocess.run(
         [sys.executable, "manage.py", *args],
         cwd=ROOT,
-        env={**environment, **env},
+        env={**environment, "DATABASE_URL": database_url(), **env},
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+@pytest.fixture(autouse=True)
+def test_database(db):
+    """The subprocesses connect to the test database (and write nothing)."""
 
 
 def test_production_settings_pass_the_deploy_checks():
