@@ -29,6 +29,7 @@ from django.db.models import F, Min, Q
 from django.utils import timezone
 
 from batches.conf import conf
+from batches.db import write_transaction
 from batches.generators import GenerationError, ProfileData, generator_for
 from batches.models import Batch, BatchEvent, Profile, ProfileAttempt
 
@@ -85,7 +86,7 @@ def profile_claim(*, batch_id, worker_id):
         batch_id=batch_id, batch__state=Batch.State.RUNNING
     )
 
-    with transaction.atomic():
+    with write_transaction():
         # PostgreSQL: lock the candidate and skip rows that other workers
         # have locked. SQLite: the IMMEDIATE transaction already serialises
         # writers.
@@ -265,7 +266,7 @@ def batch_finish_if_done(batch_id):
     """Finish the batch if nothing in it is left to do. True for the one
     caller that finished it; everyone else, at any moment, gets False."""
     now = timezone.now()
-    with transaction.atomic():
+    with write_transaction():
         # Holding the batch row serialises this check with resets and with
         # other workers' checks; each then reads profiles committed before
         # it took the lock.

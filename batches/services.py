@@ -11,6 +11,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from batches.conf import conf
+from batches.db import write_transaction
 from batches.exceptions import StateConflict
 from batches.models import Batch, BatchEvent, Profile
 from batches.processing import batch_finish_if_done
@@ -50,7 +51,7 @@ def _locked(batch):
 
 def batch_start(*, batch, source, actor=None):
     """Draft to running, and enqueue its work once that is committed."""
-    with transaction.atomic():
+    with write_transaction():
         batch = _locked(batch)
         if batch.state != State.DRAFT:
             raise StateConflict(
@@ -75,7 +76,7 @@ def batch_start(*, batch, source, actor=None):
 
 def _reset(*, batch, condition, action, source, actor, details):
     now = timezone.now()
-    with transaction.atomic():
+    with write_transaction():
         batch = _locked(batch)
         if batch.state in (State.DRAFT, State.CANCELLED):
             raise StateConflict(
@@ -171,7 +172,7 @@ def batch_retry(*, batch, source, actor=None):
 def batch_cancel(*, batch, source, actor=None):
     """Stop the batch: no pending profile starts from now on; profiles that
     are running may finish."""
-    with transaction.atomic():
+    with write_transaction():
         batch = _locked(batch)
         if batch.state not in (State.DRAFT, State.RUNNING):
             raise StateConflict(
@@ -192,7 +193,7 @@ def batch_cancel(*, batch, source, actor=None):
 
 def batch_delete(*, batch, source, actor=None, action=BatchEvent.Action.DELETED):
     """Delete a batch that is not running, with all its profiles."""
-    with transaction.atomic():
+    with write_transaction():
         batch = _locked(batch)
         if batch.state == State.RUNNING:
             raise StateConflict(

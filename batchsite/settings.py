@@ -87,13 +87,11 @@ def _database_from_url(url):
     if config["ENGINE"] == "django.db.backends.sqlite3":
         config["OPTIONS"] = {
             # Several workers share one SQLite file: the write-ahead log lets
-            # readers run beside the writer, the timeout makes a writer wait
-            # for the lock instead of failing, and IMMEDIATE takes the write
-            # lock when a transaction begins, so that two transactions never
-            # deadlock upgrading a read lock.
+            # readers run beside the writer, and the timeout makes a writer
+            # wait for the lock instead of failing. Transactions that read
+            # and then write take the lock up front (batches.db).
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
             "timeout": 30,
-            "transaction_mode": "IMMEDIATE",
         }
         # Tests start real worker processes, which cannot see an in-memory
         # database, so the test database is a file too.
