@@ -10,6 +10,7 @@ reported with its line number.
 import csv
 import json
 import logging
+import math
 from dataclasses import dataclass
 
 from django.db import IntegrityError, reset_queries, transaction
@@ -25,6 +26,9 @@ BOM = b"\xef\xbb\xbf"
 DELIMITERS = (",", ";", "\t")
 ID_COLUMN_GUESSES = ("external_id", "id")
 NAME_PARTS = ("first_name", "middle_name", "last_name", "suffix")
+# Bounds on the shape of one profile, whatever its size in bytes.
+MAX_FIELDS = 1000
+MAX_NESTING = 20
 
 
 @dataclass(frozen=True)
@@ -98,6 +102,11 @@ class NameSpec:
             field="name_column",
         )
 
+    @classmethod
+    def any_known(cls):
+        """Every name column guess() knows, tried in its order, row by row."""
+        return cls([["name"], ["full_name"], list(NAME_PARTS)])
+
     @property
     def columns(self):
         return [column for parts in self.alternatives for column in parts]
@@ -107,17 +116,37 @@ class NameSpec:
 
     def name_of(self, record):
         for parts in self.alternatives:
-            words = [_text(record.get(part)) for part in parts]
+            words = []
+            for part in parts:
+                try:
+                    words.append(_text(record.get(part)))
+                except _NotText:
+                    raise _NotText(part) from None
             name = " ".join(word for word in words if word)
             if name:
                 return name
         return ""
 
 
+# Characters that show nothing: a name or id made only of them is empty.
+INVISIBLE = "\u200b\u200c\u200d\u2060\ufeff"
+
+
 def _text(value):
+    """A name part or id as clean text; only text and numbers qualify."""
     if value is None:
         return ""
-    return str(value).strip()
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        raise _NotText
+    return str(value).strip().strip(INVISIBLE).strip()
+
+
+class _NotText(Exception):
+    """A name or id given as a list, an object or a true/false value."""
+
+    def __init__(self, column=None):
+        super().__init__(column)
+        self.column = column
 
 
 def _check_columns(columns, *, id_column, name_spec):
@@ -160,7 +189,14 @@ class RowChecker:
                 line=line,
             )
 
-        external_id = _text(record.get(self.id_column))
+        self._check_values(line, record)
+        try:
+            external_id = _text(record.get(self.id_column))
+        except _NotText:
+            raise ImportRejected(
+                f"The external id (column {self.id_column!r}) must be text or a number.",
+                line=line,
+            ) from None
         if not external_id:
             raise ImportRejected(
                 f"Missing external id (column {self.id_column!r}).", line=line
@@ -171,7 +207,12 @@ class RowChecker:
                 line=line,
             )
 
-        name = self.name_spec.name_of(record)
+        try:
+            name = self.name_spec.name_of(record)
+        except _NotText as error:
+            raise ImportRejected(
+                f"The name (column {error.column!r}) must be text.", line=line
+            ) from None
         if not name:
             raise ImportRejected(
                 f"Missing name (column {self.name_spec.describe()!r}).", line=line
@@ -179,27 +220,72 @@ class RowChecker:
         if len(name) > Profile._meta.get_field("name").max_length:
             raise ImportRejected("Name is longer than 500 characters.", line=line)
 
-        limit = self.limits.max_field_length
-        if limit:
-            for key, value in record.items():
-                if isinstance(value, str) and len(value) > limit:
-                    raise LimitExceeded(
-                        f"Field {key!r} is longer than {limit} characters "
-                        "(STORYBATCH_MAX_FIELD_LENGTH).",
-                        line=line,
-                    )
         return ParsedProfile(
             line=line, external_id=external_id, name=name, fields=record
         )
+
+    def _check_values(self, line, record):
+        """Every key and value, however deeply nested: within the length
+        limit, no NUL (PostgreSQL cannot store it), no lone surrogates (no
+        database can), and numbers that JSON can hold."""
+        if len(record) > MAX_FIELDS:
+            raise LimitExceeded(
+                f"More than {MAX_FIELDS} fields in one profile.", line=line
+            )
+        limit = self.limits.max_field_length
+        pending = [(None, record, 0)]
+        while pending:
+            key, value, depth = pending.pop()
+            if depth > MAX_NESTING:
+                raise ImportRejected(
+                    f"Field {key!r} is nested more than {MAX_NESTING} levels deep.",
+                    line=line,
+                )
+            if isinstance(value, dict):
+                for inner_key, inner in value.items():
+                    self._check_text(line, inner_key, inner_key, limit, "name")
+                    pending.append((inner_key, inner, depth + 1))
+            elif isinstance(value, list):
+                pending.extend((key, inner, depth + 1) for inner in value)
+            elif isinstance(value, str):
+                self._check_text(line, key, value, limit, "value")
+            elif isinstance(value, float) and not math.isfinite(value):
+                raise ImportRejected(
+                    f"Field {key!r} is not a finite number.", line=line
+                )
+
+    @staticmethod
+    def _check_text(line, key, text, limit, what):
+        if limit and len(text) > limit:
+            raise LimitExceeded(
+                f"Field {key!r} has a {what} longer than {limit} characters "
+                "(STORYBATCH_MAX_FIELD_LENGTH).",
+                line=line,
+            )
+        if "\x00" in text:
+            raise ImportRejected(f"Field {key!r} holds a NUL character.", line=line)
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ImportRejected(
+                f"Field {key!r} holds an unpaired surrogate, which is not a character.",
+                line=line,
+            ) from None
 
 
 # -- Files -----------------------------------------------------------------------
 
 
+def _physical_lines(stream):
+    """Lines ending in CR LF, LF or a lone CR, as a spreadsheet writes them."""
+    for chunk in stream:
+        yield from chunk.splitlines(keepends=True)
+
+
 def _decoded_lines(stream, limits, on_bytes):
     """The file's lines as text, with a precise line number on bad bytes."""
     total = 0
-    for number, raw in enumerate(stream, start=1):
+    for number, raw in enumerate(_physical_lines(stream), start=1):
         total += len(raw)
         if limits.max_bytes and total > limits.max_bytes:
             raise LimitExceeded(
@@ -217,7 +303,7 @@ def _decoded_lines(stream, limits, on_bytes):
                 f"Not UTF-8 text: byte 0x{bad} at column {error.start + 1} cannot "
                 "be decoded.",
                 line=number,
-            ) from error
+            ) from None
         if "\x00" in text:
             raise ImportRejected("The line holds a NUL character.", line=number)
         if on_bytes:
@@ -240,23 +326,32 @@ def _sniff_delimiter(header_line):
     return best if counts[best] else ","
 
 
-def _csv_records(lines, first, *, id_column, name_column, limits):
+def _csv_records(lines, first, *, offset, id_column, name_column, limits):
     delimiter = _sniff_delimiter(first)
     reader = csv.reader(_prepend(first, lines), delimiter=delimiter, strict=True)
+    header_line = offset + 1
     try:
         header = [column.strip() for column in next(reader)]
     except csv.Error as error:
         raise ImportRejected(
-            f"The header row is not valid CSV: {error}.", line=1
+            f"The header row is not valid CSV: {error}.", line=header_line
         ) from error
     if not any(header):
-        raise ImportRejected("The header row is empty.", line=1)
+        raise ImportRejected("The header row is empty.", line=header_line)
+    if len(header) > MAX_FIELDS:
+        raise LimitExceeded(
+            f"More than {MAX_FIELDS} columns in the header row.", line=header_line
+        )
     seen = set()
     for column in header:
         if not column:
-            raise ImportRejected("A column in the header row has no name.", line=1)
+            raise ImportRejected(
+                "A column in the header row has no name.", line=header_line
+            )
         if column in seen:
-            raise ImportRejected(f"The column {column!r} appears twice.", line=1)
+            raise ImportRejected(
+                f"The column {column!r} appears twice.", line=header_line
+            )
         seen.add(column)
 
     id_column = id_column or _guess_id_column(header)
@@ -271,40 +366,67 @@ def _csv_records(lines, first, *, id_column, name_column, limits):
             break
         except csv.Error as error:
             raise ImportRejected(
-                f"Not valid CSV: {error}.", line=reader.line_num
+                f"Not valid CSV: {error}.", line=reader.line_num + offset
             ) from error
+        line = reader.line_num + offset
         if not row or (len(row) == 1 and not row[0].strip()):
             continue
         if len(row) != len(header):
             raise ImportRejected(
-                f"Expected {len(header)} fields, found {len(row)}.",
-                line=reader.line_num,
+                f"Expected {len(header)} fields, found {len(row)}.", line=line
             )
-        yield checker.check(reader.line_num, dict(zip(header, row, strict=True)))
+        yield checker.check(line, dict(zip(header, row, strict=True)))
 
 
-def _jsonl_records(lines, first, *, id_column, name_column, limits):
+def _reject_constant(word):
+    raise ValueError(f"{word} is not a number JSON allows")
+
+
+def json_object(text):
+    """One JSON value, or ImportRejected saying in plain words what is wrong."""
+    try:
+        return json.loads(text, parse_constant=_reject_constant)
+    except json.JSONDecodeError as error:
+        raise ImportRejected(f"Not valid JSON: {error.msg}.") from None
+    except RecursionError:
+        raise ImportRejected("Not valid JSON: nested too deeply.") from None
+    except ValueError as error:
+        if "digits" in str(error):
+            # Python refuses to read integers of thousands of digits.
+            raise ImportRejected("A number has too many digits.") from None
+        raise ImportRejected(f"Not valid JSON: {error}.") from None
+
+
+def _record_checker(record, *, id_column, name_column, limits):
+    """The checker for records shaped like the first one. Without a name
+    column, each record takes the first name column it has."""
+    columns = list(record)
+    if name_column:
+        name_spec = NameSpec.parse(name_column)
+    else:
+        NameSpec.guess(columns)
+        name_spec = NameSpec.any_known()
+    return RowChecker(
+        id_column=id_column or _guess_id_column(columns),
+        name_spec=name_spec,
+        limits=limits,
+    )
+
+
+def _jsonl_records(lines, first, *, offset, id_column, name_column, limits):
     checker = None
-    for number, text in enumerate(_prepend(first, lines), start=1):
+    for number, text in enumerate(_prepend(first, lines), start=offset + 1):
         if not text.strip():
             continue
         try:
-            record = json.loads(text)
-        except json.JSONDecodeError as error:
-            raise ImportRejected(
-                f"Not valid JSON: {error.msg}.", line=number
-            ) from error
+            record = json_object(text)
+        except ImportRejected as error:
+            raise ImportRejected(error.message, line=number) from None
         if not isinstance(record, dict):
             raise ImportRejected("Each line must be a JSON object.", line=number)
         if checker is None:
-            columns = list(record)
-            name_spec = (
-                NameSpec.parse(name_column) if name_column else NameSpec.guess(columns)
-            )
-            checker = RowChecker(
-                id_column=id_column or _guess_id_column(columns),
-                name_spec=name_spec,
-                limits=limits,
+            checker = _record_checker(
+                record, id_column=id_column, name_column=name_column, limits=limits
             )
         yield checker.check(number, record)
 
@@ -328,7 +450,12 @@ def parse_profile_file(
     first problem. ``stream`` is a binary file object."""
     limits = limits or Limits()
     lines = _decoded_lines(stream, limits, on_bytes)
-    first = next((line for line in lines if line.strip()), None)
+    skipped, first = 0, None
+    for line in lines:
+        if line.strip():
+            first = line
+            break
+        skipped += 1
     if first is None:
         raise ImportRejected("The file is empty.")
 
@@ -338,7 +465,12 @@ def parse_profile_file(
     if reader is None:
         raise ImportRejected(f"Unknown format {file_format!r}; use csv or jsonl.")
     yield from reader(
-        lines, first, id_column=id_column, name_column=name_column, limits=limits
+        lines,
+        first,
+        offset=skipped,
+        id_column=id_column,
+        name_column=name_column,
+        limits=limits,
     )
 
 
@@ -351,13 +483,8 @@ def parse_profile_records(records, *, id_column=None, name_column=None, limits=N
         if not isinstance(record, dict):
             raise ImportRejected("Each profile must be an object.", line=position)
         if checker is None:
-            columns = list(record)
-            checker = RowChecker(
-                id_column=id_column or _guess_id_column(columns),
-                name_spec=NameSpec.parse(name_column)
-                if name_column
-                else NameSpec.guess(columns),
-                limits=limits,
+            checker = _record_checker(
+                record, id_column=id_column, name_column=name_column, limits=limits
             )
         yield checker.check(position, record)
 

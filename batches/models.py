@@ -118,9 +118,17 @@ class Profile(models.Model):
             models.Index(fields=["batch", "id"], name="profile_batch_id_idx"),
             # Claims (oldest pending first) and lists filtered by status.
             models.Index(fields=["batch", "status", "id"], name="profile_claim_idx"),
-            # Progress counts, answered from the index alone on PostgreSQL.
+            # Progress counts and token sums, answered from the index alone
+            # (an index-only scan on PostgreSQL, a covering index on SQLite).
             models.Index(
-                fields=["batch", "status", "has_story"], name="profile_progress_idx"
+                fields=[
+                    "batch",
+                    "status",
+                    "has_story",
+                    "prompt_tokens",
+                    "completion_tokens",
+                ],
+                name="profile_progress_idx",
             ),
         ]
         constraints = [

@@ -182,8 +182,8 @@ def test_a_duplicate_in_a_later_chunk_is_caught_by_the_database():
         (Limits(max_rows=2), "line 4: More than 2 profiles"),
         (Limits(max_bytes=20), "The file is larger than 20 bytes"),
         (
-            Limits(max_field_length=3),
-            "line 2: Field 'name' is longer than 3 characters",
+            Limits(max_field_length=5),
+            "line 2: Field 'name' has a value longer than 5 characters",
         ),
     ],
 )
@@ -234,3 +234,69 @@ def test_import_command_rejects_a_bad_template(tmp_path):
         call_command("import_profiles", str(good), "--template-file", str(template))
 
     assert_nothing_written()
+
+
+HOSTILE_JSONL = [
+    pytest.param(b'{"id": 1, "name": "Ada", "x": ' + b"[" * 5000 + b"]" * 5000 + b"}\n", "line 1: Not valid JSON: nested too deeply.", id="deep-nesting"),
+    pytest.param(b'{"id": 1, "name": "Ada", "x": ' + b"[" * 22 + b"1" + b"]" * 22 + b"}\n", "line 1: Field 'x' is nested more than 20 levels deep.", id="nested-past-the-bound"),
+    pytest.param(b'{"id": 1, "name": "Ada", "n": ' + b"9" * 5000 + b"}\n", "line 1: A number has too many digits.", id="huge-integer"),
+    pytest.param(b'{"id": 1, "name": "Ada", "n": NaN}\n', "line 1: Not valid JSON: NaN is not a number JSON allows.", id="nan"),
+    pytest.param(b'{"id": 1, "name": "Ada", "n": 1e999}\n', "line 1: Field 'n' is not a finite number.", id="infinity"),
+    pytest.param(b'{"id": 1, "name": "A\\ud800nn"}\n', "line 1: Field 'name' holds an unpaired surrogate", id="lone-surrogate"),
+    pytest.param(b'{"id": 1, "name": "A\\u0000nn"}\n', "line 1: Field 'name' holds a NUL character.", id="escaped-nul"),
+    pytest.param(b'{"id": 1, "name": "Ada", "k\\u0000": 1}\n', "line 1: Field 'k\\x00' holds a NUL character.", id="nul-in-a-key"),
+    pytest.param(b'{"id": 1, "name": {"first": "Ada"}}\n', "line 1: The name (column 'name') must be text.", id="name-is-an-object"),
+    pytest.param(b'{"id": [1, 2], "name": "Ada"}\n', "line 1: The external id (column 'id') must be text or a number.", id="id-is-a-list"),
+    pytest.param(b'{"id": true, "name": "Ada"}\n', "must be text or a number", id="id-is-a-boolean"),
+    pytest.param(b'{"id": 1, "name": "\\u200b\\u2060"}\n', "line 1: Missing name", id="invisible-name"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("data", "message"), HOSTILE_JSONL)
+def test_hostile_json_lines_are_rejected_with_their_line(data, message):
+    with pytest.raises(ImportRejected) as caught:
+        import_bytes(data, filename="people.jsonl")
+
+    assert message in str(caught.value)
+    assert_nothing_written()
+
+
+def test_nested_values_and_keys_are_held_to_the_field_length_limit():
+    data = b'{"id": 1, "name": "Ada", "bio": {"text": "' + b"x" * 50 + b'"}}\n'
+
+    with pytest.raises(ImportRejected, match="Field 'text' has a value longer"):
+        import_bytes(data, filename="p.jsonl", limits=Limits(max_field_length=20))
+
+    assert_nothing_written()
+
+
+def test_a_profile_with_too_many_columns_is_refused():
+    header = ",".join(["id", "name", *(f"c{n}" for n in range(1200))])
+
+    with pytest.raises(ImportRejected, match="More than 1000 columns"):
+        import_bytes(f"{header}\nA1,Ada{',' * 1200}\n".encode())
+
+
+def test_line_numbers_count_leading_blank_lines():
+    with pytest.raises(ImportRejected) as caught:
+        import_bytes(b"\n\n\nid,name\n1,Ann\n2,\n")
+
+    assert str(caught.value).startswith("line 6: Missing name")
+
+
+def test_lone_carriage_returns_end_lines_as_in_old_spreadsheets():
+    batch, count = import_bytes(b"id,name\r1,Ann\r2,Bob\r")
+
+    assert count == 2
+    assert batch.profiles.get(external_id="2").name == "Bob"
+
+
+def test_json_lines_take_each_rows_own_name_column():
+    data = b'{"id": 1, "first_name": "Ada", "last_name": "King"}\n{"id": 2, "full_name": "Alan Turing"}\n'
+
+    batch, _ = import_bytes(data, filename="people.jsonl")
+
+    assert dict(batch.profiles.values_list("external_id", "name")) == {
+        "1": "Ada King",
+        "2": "Alan Turing",
+    }
