@@ -37,10 +37,12 @@ from batches import services
 from batches.api.serializers import public_options
 from batches.exceptions import ImportRejected, StateConflict
 from batches.exporting import CONTENT_TYPES, stories_export
+from batches.generators import generator_problem
 from batches.generators.rendering import validate_story_template
 from batches.importing import Limits, batch_import, parse_profile_file
 from batches.models import Batch, BatchEvent, Profile, ProfileAttempt
 from batches.querysets import Progress
+from batches.validators import validate_callback_url
 
 ADMIN = BatchEvent.Source.ADMIN
 # Actions offered both on the batch list and on one batch's page.
@@ -181,8 +183,28 @@ class BatchUploadForm(forms.Form):
     callback_url = forms.URLField(
         max_length=200,
         required=False,
+        validators=[validate_callback_url],
         help_text=Batch._meta.get_field("callback_url").help_text,
     )
+
+    def clean_generator(self):
+        generator = self.cleaned_data["generator"]
+        problem = generator_problem(generator)
+        if problem:
+            raise forms.ValidationError(problem)
+        return generator
+
+    def clean_file(self):
+        # Checked before a line is read: a file with no line breaks would
+        # otherwise be read whole into memory as its first line.
+        upload = self.cleaned_data["file"]
+        limit = Limits.for_uploads().max_bytes
+        if limit and upload.size > limit:
+            raise forms.ValidationError(
+                f"The file is larger than {limit} bytes, the limit for one upload "
+                "(STORYBATCH_MAX_UPLOAD_BYTES). Nothing was imported."
+            )
+        return upload
 
     def import_batch(self, *, actor):
         """Create the batch, all or nothing. An ImportRejected becomes an

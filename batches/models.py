@@ -7,6 +7,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from batches.querysets import BatchQuerySet, ProfileQuerySet
+from batches.validators import validate_callback_url
 
 
 class Batch(models.Model):
@@ -48,7 +49,9 @@ class Batch(models.Model):
         default=3, validators=[MinValueValidator(1), MaxValueValidator(20)]
     )
     callback_url = models.URLField(
-        blank=True, help_text="Receives one signed POST when the batch finishes."
+        blank=True,
+        validators=[validate_callback_url],
+        help_text="Receives one signed POST when the batch finishes.",
     )
 
     objects = BatchQuerySet.as_manager()

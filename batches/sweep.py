@@ -29,12 +29,14 @@ LOST_ON_LAST_ATTEMPT = (
 @dataclass
 class SweepReport:
     failed_lost: int = 0
+    released_cancelled: int = 0
     enqueued: list = field(default_factory=list)
     finished: list = field(default_factory=list)
 
     def as_dict(self):
         return {
             "failed_lost": self.failed_lost,
+            "released_cancelled": self.released_cancelled,
             "enqueued": self.enqueued,
             "finished": self.finished,
         }
@@ -55,6 +57,20 @@ def batches_sweep(now=None):
             status=Profile.Status.FAILED,
             last_error=LOST_ON_LAST_ATTEMPT,
             claim_token="",
+            lease_expires_at=None,
+            updated_at=now,
+        )
+    )
+
+    # A cancelled batch starts nothing, so a claim of it that ran out is
+    # only given back: the profile shows as pending, not processing forever.
+    report.released_cancelled = (
+        Profile.objects.stuck(now)
+        .filter(batch__state=Batch.State.CANCELLED)
+        .update(
+            status=Profile.Status.PENDING,
+            claim_token="",
+            claimed_by="",
             lease_expires_at=None,
             updated_at=now,
         )

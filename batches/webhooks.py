@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from batches.conf import conf
 from batches.models import Batch, Profile, WebhookDelivery
+from batches.validators import address_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -70,15 +71,9 @@ def callback_refusal(url):
     except (socket.gaierror, UnicodeError) as error:
         return f"The callback host could not be resolved: {error}."
     for info in infos:
-        address = ipaddress.ip_address(info[4][0])
-        if address.is_link_local or address.is_multicast or address.is_unspecified:
-            return f"The callback host resolves to a forbidden address ({address})."
-        private = address.is_private or address.is_loopback or address.is_reserved
-        if private and not conf.WEBHOOK_ALLOW_PRIVATE:
-            return (
-                f"The callback host resolves to a private address ({address}); "
-                "set STORYBATCH_WEBHOOK_ALLOW_PRIVATE to allow it."
-            )
+        refusal = address_refusal(ipaddress.ip_address(info[4][0]))
+        if refusal:
+            return refusal
     return ""
 
 

@@ -147,3 +147,16 @@ def test_a_command_error_exits_non_zero_from_the_shell(tmp_path):
     assert result.returncode == 1
     assert "line 3: Duplicate external id 'A1' (also on line 2)" in result.stderr
     assert Batch.objects.count() == 0
+
+
+def test_import_refuses_the_language_model_when_it_is_not_configured(
+    tmp_path, storybatch_settings
+):
+    storybatch_settings(LLM_BASE_URL="", LLM_MODEL="")
+    good = tmp_path / "people.csv"
+    good.write_bytes(b"id,name\nA1,Ada\n")
+
+    with pytest.raises(CommandError, match="--generator llm: No language model server"):
+        run("import_profiles", str(good), "--generator", "llm")
+
+    assert Batch.objects.count() == 0

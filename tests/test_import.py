@@ -219,7 +219,7 @@ def test_import_command_with_if_new_does_not_import_twice(tmp_path, capsys):
     call_command("import_profiles", str(good), "--if-new")
 
     out = capsys.readouterr().out
-    assert "Imported 1 profiles into batch" in out
+    assert "Imported 1 profile into batch" in out
     assert "'people' already exists (draft); not importing again." in out
     assert Batch.objects.count() == 1
 

@@ -115,3 +115,14 @@ def test_starting_a_batch_keeps_one_sweep_scheduled(commit, storybatch_settings)
     assert sweeps.count() == 1
     wait = (sweeps.get().run_after - timezone.now()).total_seconds()
     assert 25 < wait <= 30
+
+
+def test_a_dead_claim_in_a_cancelled_batch_is_given_back():
+    batch = make_batch(profiles=0, state=Batch.State.CANCELLED)
+    expired = timezone.now() - timedelta(seconds=5)
+    make_profiles(batch, 1, status=Status.PROCESSING, lease_expires_at=expired)
+
+    report = batches_sweep()
+
+    assert report.released_cancelled == 1
+    assert batch.profiles.get().status == Status.PENDING

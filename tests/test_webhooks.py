@@ -142,3 +142,29 @@ def test_finishing_is_recorded_in_the_history():
     event = BatchEvent.objects.get(batch=batch)
     assert (event.action, event.source) == ("finished", "worker")
     assert event.details["completed"] == 2
+
+
+@pytest.mark.parametrize(
+    ("url", "allow_private", "refused"),
+    [
+        ("http://169.254.169.254/latest", True, "forbidden address"),
+        ("http://10.0.0.1/hook", False, "private address"),
+        ("http://10.0.0.1/hook", True, ""),
+        ("http://receiver.example/hook", False, ""),
+        ("ftp://receiver.example/hook", False, "http or https"),
+    ],
+)
+def test_callback_urls_are_checked_when_a_batch_is_made(
+    storybatch_settings, url, allow_private, refused
+):
+    from django.core.exceptions import ValidationError
+
+    from batches.validators import validate_callback_url
+
+    storybatch_settings(WEBHOOK_ALLOW_PRIVATE=allow_private)
+
+    if refused:
+        with pytest.raises(ValidationError, match=refused):
+            validate_callback_url(url)
+    else:
+        validate_callback_url(url)

@@ -23,7 +23,18 @@ __all__ = [
     "Story",
     "StoryGenerator",
     "generator_for",
+    "generator_problem",
 ]
+
+
+def generator_problem(generator, options=None):
+    """Why a batch with this generator and these options could not make its
+    stories with the current settings, or "" when it could."""
+    if generator == "llm":
+        from batches.generators.llm import configuration_problem
+
+        return configuration_problem(options or {})
+    return ""
 
 
 def generator_for(batch):

@@ -482,3 +482,14 @@ def shared_rate_limiter(base_url, per_minute):
         if key not in _shared_limiters:
             _shared_limiters[key] = RequestRateLimiter(per_minute)
         return _shared_limiters[key]
+
+
+def configuration_problem(options):
+    """Why a batch with these options could not reach a model now, or ""."""
+    try:
+        _base_url()
+        _model(options)
+        _temperature(options)
+    except ImproperlyConfigured as error:
+        return str(error)
+    return ""

@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
 from batches.exceptions import ImportRejected
+from batches.generators import generator_problem
 from batches.generators.rendering import validate_story_template
 from batches.importing import Limits, batch_import, parse_profile_file
 from batches.models import Batch, BatchEvent
@@ -61,6 +62,9 @@ class Command(BaseCommand):
         template = self._template(options["template_file"])
         if not 1 <= options["max_attempts"] <= 20:
             raise CommandError("--max-attempts must be between 1 and 20.")
+        problem = generator_problem(options["generator"])
+        if problem:
+            raise CommandError(f"--generator {options['generator']}: {problem}")
 
         existing = Batch.objects.filter(name=name).order_by("pk").first()
         if existing is not None and options["if_new"]:
@@ -95,16 +99,17 @@ class Command(BaseCommand):
                     f"{path.name}: {problem}. Nothing was imported."
                 ) from error
 
+        noun = "profile" if count == 1 else "profiles"
         self.stdout.write(
             self.style.SUCCESS(
-                f"Imported {count} profiles into batch {batch.pk} {name!r}."
+                f"Imported {count} {noun} into batch {batch.pk} {name!r}."
             )
         )
         if options["start"]:
             from batches.services import batch_start
 
             batch_start(batch=batch, source=BatchEvent.Source.COMMAND)
-            self.stdout.write(f"Started batch {batch.pk}.")
+            self.stdout.write(f"Started batch {batch.pk} {name!r}.")
 
     def _template(self, template_file):
         if not template_file:
