@@ -122,6 +122,9 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
+# After the browsable API's log-in page, back to the API.
+LOGIN_REDIRECT_URL = "/api/batches/"
+
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env_str("STATIC_ROOT", str(VAR_DIR / "static")))
 
