@@ -77,8 +77,9 @@ CLAIM_COLUMNS = (
 )
 
 
-def profile_claim(*, batch_id, worker_id):
-    """Claim the oldest claimable profile of a running batch, or None."""
+def profiles_claim(*, batch_id, worker_id, limit=1):
+    """Claim up to ``limit`` of the oldest claimable profiles of a running
+    batch, under one token and one lease. Returns the claims, oldest first."""
     now = timezone.now()
     token = uuid.uuid4().hex
     ready, expired = claimable_conditions(now)
@@ -87,50 +88,69 @@ def profile_claim(*, batch_id, worker_id):
     )
 
     with write_transaction():
-        # PostgreSQL: lock the candidate and skip rows that other workers
+        # PostgreSQL: lock the candidates and skip rows that other workers
         # have locked. SQLite: the IMMEDIATE transaction already serialises
         # writers.
+        rows = []
         for condition in (ready, expired):
-            row = (
-                in_running_batch.filter(condition)
-                .order_by("id")
-                .select_for_update(skip_locked=True, of=("self",))
-                .values(*CLAIM_COLUMNS)
-                .first()
-            )
-            if row is not None:
-                break
-        else:
-            return None
+            if len(rows) < limit:
+                rows += (
+                    in_running_batch.filter(condition)
+                    .order_by("id")
+                    .select_for_update(skip_locked=True, of=("self",))
+                    .values(*CLAIM_COLUMNS)[: limit - len(rows)]
+                )
+        if not rows:
+            return []
 
-        # Compare and set: the row changes only if it is still as it was
-        # read, so the claim is safe even where no row lock was taken.
-        claimed = Profile.objects.filter(
-            pk=row["id"], status=row["status"], claim_token=row["claim_token"]
-        ).update(
-            status=Status.PROCESSING,
-            claim_token=token,
-            claimed_by=worker_id,
-            lease_expires_at=now + timedelta(seconds=conf.LEASE_SECONDS),
-            attempts=F("attempts") + 1,
-            updated_at=now,
+        # Compare and set: a row changes only while it is still claimable,
+        # so the claim is safe even where no row lock was taken.
+        ids = [row["id"] for row in rows]
+        claimed = (
+            Profile.objects.filter(pk__in=ids)
+            .filter(
+                Q(status=Status.PENDING)
+                | Q(status=Status.PROCESSING, lease_expires_at__lt=now)
+            )
+            .update(
+                status=Status.PROCESSING,
+                claim_token=token,
+                claimed_by=worker_id,
+                lease_expires_at=now + timedelta(seconds=conf.LEASE_SECONDS),
+                attempts=F("attempts") + 1,
+                updated_at=now,
+            )
         )
-    if not claimed:
-        return None
+        if claimed < len(rows):
+            mine = set(
+                Profile.objects.filter(pk__in=ids, claim_token=token).values_list(
+                    "pk", flat=True
+                )
+            )
+            rows = [row for row in rows if row["id"] in mine]
 
     logger.debug(
-        "profile claimed batch=%s profile=%s worker=%s", batch_id, row["id"], worker_id
+        "profiles claimed batch=%s count=%s worker=%s", batch_id, len(rows), worker_id
     )
-    return Claim(
-        profile_id=row["id"],
-        token=token,
-        attempt=row["attempts"] + 1,
-        worker_id=worker_id,
-        started_at=now,
-        profile=ProfileData(
-            external_id=row["external_id"], name=row["name"], fields=row["fields"]
-        ),
-    )
+    return [
+        Claim(
+            profile_id=row["id"],
+            token=token,
+            attempt=row["attempts"] + 1,
+            worker_id=worker_id,
+            started_at=now,
+            profile=ProfileData(
+                external_id=row["external_id"], name=row["name"], fields=row["fields"]
+            ),
+        )
+        for row in rows
+    ]
+
+
+def profile_claim(*, batch_id, worker_id):
+    """Claim the oldest claimable profile of a running batch, or None."""
+    claims = profiles_claim(batch_id=batch_id, worker_id=worker_id, limit=1)
+    return claims[0] if claims else None
 
 
 def _held(claim):
@@ -148,8 +168,8 @@ def _released_fields(now):
     }
 
 
-def _log_attempt(claim, *, outcome, finished_at, error=""):
-    ProfileAttempt.objects.create(
+def _attempt(claim, *, outcome, finished_at, error=""):
+    return ProfileAttempt(
         profile_id=claim.profile_id,
         number=claim.attempt,
         worker_id=claim.worker_id,
@@ -158,6 +178,10 @@ def _log_attempt(claim, *, outcome, finished_at, error=""):
         outcome=outcome,
         error=error,
     )
+
+
+def _log_attempt(claim, **outcome):
+    _attempt(claim, **outcome).save()
 
 
 def claim_complete(claim, story):
@@ -180,6 +204,55 @@ def claim_complete(claim, story):
     if not written:
         _note_discarded(claim, now)
     return bool(written)
+
+
+def claims_complete(done):
+    """Write the stories of claims made together (one token), in a few
+    statements. Returns how many were written; the others had lost their
+    claim and are logged as discarded."""
+    if not done:
+        return 0
+    now = timezone.now()
+    token = done[0][0].token
+    ids = [claim.profile_id for claim, _ in done]
+    with write_transaction():
+        held = set(
+            Profile.objects.filter(
+                pk__in=ids, claim_token=token, status=Status.PROCESSING
+            )
+            .select_for_update()
+            .values_list("pk", flat=True)
+        )
+        written = [(claim, story) for claim, story in done if claim.profile_id in held]
+        mine = Profile.objects.filter(
+            pk__in=held, claim_token=token, status=Status.PROCESSING
+        )
+        mine.bulk_update(
+            [
+                Profile(
+                    pk=claim.profile_id,
+                    story=story.text,
+                    prompt_tokens=story.prompt_tokens,
+                    completion_tokens=story.completion_tokens,
+                )
+                for claim, story in written
+            ],
+            ["story", "prompt_tokens", "completion_tokens"],
+        )
+        mine.update(
+            status=Status.COMPLETED,
+            last_error="",
+            available_at=None,
+            **_released_fields(now),
+        )
+        ProfileAttempt.objects.bulk_create(
+            _attempt(claim, outcome=ProfileAttempt.Outcome.COMPLETED, finished_at=now)
+            for claim, _ in written
+        )
+    for claim, _ in done:
+        if claim.profile_id not in held:
+            _note_discarded(claim, now)
+    return len(written)
 
 
 def backoff_seconds(attempt, retry_after=None):
@@ -392,32 +465,126 @@ class RunReport:
     reasons: list = field(default_factory=list)
 
 
-def _record_outcome(claim, future, *, max_attempts, report):
+def _story_or_error(generator, profile):
+    """(story, None) or (None, GenerationError): a generator that crashes
+    fails its profile, never the worker."""
     try:
-        story = future.result()
+        return generator.generate(profile), None
     except GenerationError as error:
-        will_retry = error.transient and claim.attempt < max_attempts
-        if claim_fail(claim, error, max_attempts=max_attempts):
-            if will_retry:
-                report.retrying += 1
-            else:
-                report.failed += 1
-        else:
-            report.discarded += 1
-        return
+        return None, error
     except Exception as error:
-        logger.exception("generator crashed profile=%s", claim.profile_id)
-        crash = GenerationError(f"Generator error: {type(error).__name__}: {error}")
-        if claim_fail(claim, crash, max_attempts=max_attempts):
-            report.failed += 1
-        else:
-            report.discarded += 1
-        return
+        logger.exception("generator crashed external_id=%s", profile.external_id)
+        return None, GenerationError(
+            f"Generator error: {type(error).__name__}: {error}"
+        )
 
-    if claim_complete(claim, story):
+
+def _record_failure(claim, error, *, max_attempts, report):
+    will_retry = error.transient and claim.attempt < max_attempts
+    if not claim_fail(claim, error, max_attempts=max_attempts):
+        report.discarded += 1
+    elif will_retry:
+        report.retrying += 1
+    else:
+        report.failed += 1
+
+
+def _record(claim, outcome, *, max_attempts, report):
+    story, error = outcome
+    if error is not None:
+        _record_failure(claim, error, max_attempts=max_attempts, report=report)
+    elif claim_complete(claim, story):
         report.completed += 1
     else:
         report.discarded += 1
+
+
+def _release_all(claims, report):
+    for claim in claims:
+        if claim_release(claim):
+            report.released += 1
+
+
+def _work_in_rounds(generator, batch, *, worker_id, deadline, stop, report):
+    """Claim several profiles at once, generate them one after the other and
+    write their stories together: for generators that are fast and local,
+    where the database round trips would otherwise cost more than the
+    stories. Returns whether the batch ran out of claimable work."""
+    while not stop and time.monotonic() < deadline:
+        claims = profiles_claim(
+            batch_id=batch.pk, worker_id=worker_id, limit=generator.claims_per_round
+        )
+        if not claims:
+            return True
+        report.claimed += len(claims)
+
+        unrecorded = list(claims)
+        done = []
+        try:
+            for claim in claims:
+                story, error = _story_or_error(generator, claim.profile)
+                if error is None:
+                    done.append((claim, story))
+                else:
+                    _record_failure(
+                        claim, error, max_attempts=batch.max_attempts, report=report
+                    )
+                    unrecorded.remove(claim)
+        except BaseException:
+            # The process is going down: give back what is held, so no one
+            # waits out a lease.
+            _release_all(unrecorded, report)
+            raise
+
+        written = claims_complete(done)
+        report.completed += written
+        report.discarded += len(done) - written
+    return False
+
+
+def _work_in_flight(generator, batch, *, worker_id, deadline, stop, report):
+    """Keep ``generator.concurrency`` profiles in flight, claiming the next
+    one as soon as a slot frees: for generators that wait on a network.
+    Returns whether the batch ran out of claimable work."""
+    slots = max(1, int(generator.concurrency))
+    executor = _InlineExecutor() if slots == 1 else ThreadPoolExecutor(slots)
+    in_flight = {}
+    out_of_work = False
+    try:
+        while True:
+            while (
+                len(in_flight) < slots
+                and not out_of_work
+                and not stop
+                and time.monotonic() < deadline
+            ):
+                claim = profile_claim(batch_id=batch.pk, worker_id=worker_id)
+                if claim is None:
+                    out_of_work = True
+                    break
+                report.claimed += 1
+                future = executor.submit(_story_or_error, generator, claim.profile)
+                in_flight[future] = claim
+
+            if not in_flight:
+                return out_of_work
+
+            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            for future in done:
+                claim = in_flight.pop(future)
+                _record(
+                    claim,
+                    future.result(),
+                    max_attempts=batch.max_attempts,
+                    report=report,
+                )
+    except BaseException:
+        # The process is going down (a second signal, an error in this
+        # loop): give back what is held, so no one waits out a lease.
+        _release_all(in_flight.values(), report)
+        raise
+    finally:
+        executor.shutdown(wait=False)
 
 
 def batch_process(*, batch_id, worker_id=None, seconds=None, stop=None):
@@ -439,44 +606,21 @@ def batch_process(*, batch_id, worker_id=None, seconds=None, stop=None):
         logger.exception("generator could not be built batch=%s", batch_id)
         generator = _BrokenGenerator(f"{type(error).__name__}: {error}")
 
-    deadline = time.monotonic() + seconds
-    slots = max(1, int(generator.concurrency))
-    executor = _InlineExecutor() if slots == 1 else ThreadPoolExecutor(slots)
-    in_flight = {}
-    out_of_work = False
+    work = (
+        _work_in_rounds
+        if getattr(generator, "claims_per_round", 1) > 1
+        else _work_in_flight
+    )
     try:
-        while True:
-            while (
-                len(in_flight) < slots
-                and not out_of_work
-                and not stop
-                and time.monotonic() < deadline
-            ):
-                claim = profile_claim(batch_id=batch_id, worker_id=worker_id)
-                if claim is None:
-                    out_of_work = True
-                    break
-                report.claimed += 1
-                in_flight[executor.submit(generator.generate, claim.profile)] = claim
-
-            if not in_flight:
-                break
-
-            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            for future in done:
-                claim = in_flight.pop(future)
-                _record_outcome(
-                    claim, future, max_attempts=batch.max_attempts, report=report
-                )
-    except BaseException:
-        # The process is going down (a second signal, an error in this
-        # loop): give back what is held, so no one waits out a lease.
-        for claim in in_flight.values():
-            if claim_release(claim):
-                report.released += 1
-        raise
+        out_of_work = work(
+            generator,
+            batch,
+            worker_id=worker_id,
+            deadline=time.monotonic() + seconds,
+            stop=stop,
+            report=report,
+        )
     finally:
-        executor.shutdown(wait=False)
         generator.close()
 
     _after_run(batch_id, out_of_work=out_of_work, report=report)

@@ -12,7 +12,9 @@ from batches.processing import (
     batch_finish_if_done,
     batch_process,
     claim_complete,
+    claims_complete,
     profile_claim,
+    profiles_claim,
 )
 from batches.services import batch_cancel
 from batches.signals import batch_finished
@@ -176,3 +178,53 @@ def test_time_budget_hands_the_rest_to_a_new_task(django_capture_on_commit_callb
         DBTaskResult.objects.filter(task_path="batches.tasks.process_batch").count()
         == 1
     )
+
+
+def test_several_profiles_are_claimed_together_under_one_token():
+    batch = running_batch(profiles=5)
+
+    claims = profiles_claim(batch_id=batch.pk, worker_id="w1", limit=3)
+
+    assert [c.profile.external_id for c in claims] == ["T000001", "T000002", "T000003"]
+    assert len({c.token for c in claims}) == 1
+    assert batch.profiles.processing().count() == 3
+    assert len(profiles_claim(batch_id=batch.pk, worker_id="w2", limit=10)) == 2
+
+
+def test_stories_written_together_skip_a_claim_that_was_reset():
+    batch = running_batch(profiles=3)
+    claims = profiles_claim(batch_id=batch.pk, worker_id="w1", limit=3)
+    lost = claims[1]
+    Profile.objects.filter(pk=lost.profile_id).update(
+        status=Status.PENDING, claim_token=""
+    )
+
+    written = claims_complete(
+        [(claim, Story(text=f"s{n}")) for n, claim in enumerate(claims)]
+    )
+
+    assert written == 2
+    stories = dict(batch.profiles.values_list("external_id", "story"))
+    assert stories == {"T000001": "s0", "T000002": "", "T000003": "s2"}
+    assert batch.profiles.get(pk=lost.profile_id).status == Status.PENDING
+    outcomes = sorted(
+        ProfileAttempt.objects.filter(profile__batch=batch).values_list(
+            "outcome", flat=True
+        )
+    )
+    assert outcomes == ["completed", "completed", "discarded"]
+
+
+def test_template_batches_are_claimed_and_written_in_rounds():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    batch = running_batch(profiles=50)
+
+    with CaptureQueriesContext(connection) as queries:
+        report = batch_process(batch_id=batch.pk, seconds=30)
+
+    assert report.completed == 50
+    # Two rounds of 25 (claim, then write), not a claim and a write for each
+    # of the 50 profiles.
+    assert len(queries) < 50

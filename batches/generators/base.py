@@ -47,10 +47,13 @@ class StoryGenerator:
 
     ``concurrency`` is how many profiles one worker keeps in flight through
     this generator: 1 for work that is bound by the CPU, more for work that
-    waits on a network.
+    waits on a network. ``claims_per_round`` lets a fast, local generator
+    take several profiles per claim and write their stories together; the
+    lease must cover that many generations.
     """
 
     concurrency = 1
+    claims_per_round = 1
 
     def __init__(self, config):
         self.config = config

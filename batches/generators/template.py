@@ -6,6 +6,8 @@ from batches.generators.rendering import compile_story_template, render_story
 
 class TemplateGenerator(StoryGenerator):
     concurrency = 1
+    # A story takes well under a millisecond: claim and write in rounds.
+    claims_per_round = 25
 
     def __init__(self, config):
         super().__init__(config)
