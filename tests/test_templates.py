@@ -69,3 +69,8 @@ def test_templates_that_reach_beyond_the_profile_are_refused(template):
 def test_nothing_outside_the_profile_is_visible(probe):
     with pytest.raises(GenerationError, match="empty story"):
         story(probe)
+
+
+def test_a_template_nested_too_deeply_is_refused():
+    with pytest.raises(ValidationError, match="nested too deeply"):
+        compile_story_template("{% if 1 %}" * 2000 + "{% endif %}" * 2000)

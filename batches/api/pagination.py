@@ -1,10 +1,30 @@
 """Pagination that stays cheap on large batches."""
 
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import CursorPagination, PageNumberPagination
 
 
-class BatchPagination(PageNumberPagination):
+class StrictPageSize:
+    """A ``page_size`` that is not a whole number from 1 up is refused
+    (400, naming the parameter), where DRF would quietly answer its default
+    page instead; one above the maximum still gets the maximum."""
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f"A whole number from 1 to {self.max_page_size}."
+                    ]
+                }
+            )
+        return min(int(raw), self.max_page_size)
+
+
+class BatchPagination(StrictPageSize, PageNumberPagination):
     """Numbered pages with a total: there are few batches, and a client
     wants to show how many."""
 
@@ -13,7 +33,7 @@ class BatchPagination(PageNumberPagination):
     max_page_size = 200
 
 
-class ProfileCursorPagination(CursorPagination):
+class ProfileCursorPagination(StrictPageSize, CursorPagination):
     """Keyset pagination on id: each page is one range scan of the
     (batch, id) or (batch, status, id) index, however deep, and no page
     counts the batch."""

@@ -12,11 +12,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from batches.exporting import FORMATS as EXPORT_FORMATS
+from batches.generators import generator_problem
 from batches.generators.rendering import validate_story_template
 from batches.importing import parse_profile_file, parse_profile_records
 from batches.models import Batch, BatchEvent, Profile, ProfileAttempt
 from batches.querysets import Progress
 from batches.services import ResetScope
+from batches.validators import validate_callback_url
 
 # Only these generator options may be set or shown through the API. The
 # language model's address and key are server settings: a client must never
@@ -163,6 +165,13 @@ class BatchSerializer(serializers.ModelSerializer):
         source="created_by.username", read_only=True, allow_null=True, default=None
     )
     options = GeneratorOptionsField()
+    # Text, not a URL field: the schema must allow the empty string that
+    # a batch without a callback holds.
+    callback_url = serializers.CharField(
+        read_only=True,
+        help_text="Receives one signed POST when the batch finishes; empty "
+        "when none is set.",
+    )
     progress = ProgressSerializer(source="*", read_only=True)
 
     class Meta:
@@ -199,7 +208,11 @@ class BatchCreateSerializer(serializers.Serializer):
     options = GeneratorOptionsField(required=False, default=dict)
     max_attempts = serializers.IntegerField(min_value=1, max_value=20, default=3)
     callback_url = serializers.URLField(
-        required=False, allow_blank=True, default="", max_length=200
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        validators=[validate_callback_url],
     )
     file = serializers.FileField(
         required=False,
@@ -221,6 +234,12 @@ class BatchCreateSerializer(serializers.Serializer):
         max_length=500,
         help_text='Columns that make the name, e.g. "full_name,first_name+last_name".',
     )
+
+    def validate_generator(self, value):
+        problem = generator_problem(value)
+        if problem:
+            raise serializers.ValidationError(problem)
+        return value
 
     def validate_template(self, value):
         try:

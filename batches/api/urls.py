@@ -31,7 +31,7 @@ class ApiRouter(DefaultRouter):
 router = ApiRouter()
 router.register("batches", BatchViewSet, basename="batch")
 router.register(
-    r"batches/(?P<batch_id>\d+)/profiles", ProfileViewSet, basename="batch-profile"
+    r"batches/(?P<batch_id>[0-9]+)/profiles", ProfileViewSet, basename="batch-profile"
 )
 
 urlpatterns = [
@@ -42,5 +42,6 @@ urlpatterns = [
         r"^docs/?$", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"
     ),
     *router.urls,
-    re_path(r"^(?P<path>.*)$", not_found, name="not-found"),
+    # [\s\S], not ".": a path may hold a newline, and must still answer JSON.
+    re_path(r"^(?P<path>[\s\S]*)$", not_found, name="not-found"),
 ]

@@ -7,6 +7,7 @@ from django.http import StreamingHttpResponse
 from django.middleware.csrf import get_token
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
+    OpenApiExample,
     OpenApiResponse,
     extend_schema,
     extend_schema_view,
@@ -24,6 +25,7 @@ from batches.api.exceptions import PayloadTooLarge
 from batches.api.filters import BatchFilter, ProfileFilter
 from batches.api.pagination import BatchPagination, ProfileCursorPagination
 from batches.api.permissions import CanOperateBatches
+from batches.api.schema import ERROR, ErrorsAutoSchema
 from batches.api.serializers import (
     BatchCreateSerializer,
     BatchEventSerializer,
@@ -57,7 +59,6 @@ API = BatchEvent.Source.API
 # beside the file: room for them when the body's size is checked up front.
 FORM_ALLOWANCE_BYTES = 64 * 1024
 
-ERROR = inline_serializer("Error", {"detail": serializers.CharField()})
 CONFLICT = OpenApiResponse(ERROR, description="The batch's state does not allow it.")
 
 
@@ -106,9 +107,10 @@ class IgnoreFormatParameter(BaseContentNegotiation):
     retrieve=extend_schema(summary="One batch with its progress"),
 )
 class BatchViewSet(viewsets.GenericViewSet):
+    schema = ErrorsAutoSchema()
     serializer_class = BatchSerializer
     pagination_class = BatchPagination
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = "[0-9]+"
     operations = ("start", "reset", "retry", "cancel", "destroy", "reset_many")
 
     def get_permissions(self):
@@ -147,6 +149,21 @@ class BatchViewSet(viewsets.GenericViewSet):
             "multipart/form-data": BatchCreateSerializer,
             "application/json": BatchCreateSerializer,
         },
+        examples=[
+            OpenApiExample(
+                "A list of profiles",
+                request_only=True,
+                media_type="application/json",
+                value={
+                    "name": "Senators",
+                    "template": "{{ name }} represents {{ state|us_state }}.",
+                    "profiles": [
+                        {"id": "S001", "name": "Ada Lovelace", "state": "VT"},
+                        {"id": "S002", "name": "Grace Hopper", "state": "NY"},
+                    ],
+                },
+            )
+        ],
         responses={
             201: BatchSerializer,
             400: OpenApiResponse(description="Bad input, named by field and line."),
@@ -197,7 +214,8 @@ class BatchViewSet(viewsets.GenericViewSet):
 
     @extend_schema(
         summary="Put failed and stuck (or all) profiles back to pending",
-        request=ResetSerializer,
+        # JSON is the documented body; a form still works, as everywhere.
+        request={"application/json": ResetSerializer},
         responses={200: ResetResultSerializer, 409: CONFLICT},
     )
     @action(detail=True, methods=["post"])
@@ -231,7 +249,7 @@ class BatchViewSet(viewsets.GenericViewSet):
     @extend_schema(
         summary="Reset many batches at once",
         operation_id="batches_reset_many",
-        request=ManyResetSerializer,
+        request={"application/json": ManyResetSerializer},
         responses={200: ManyResetAnswerSerializer},
     )
     @action(detail=False, methods=["post"], url_path="reset", url_name="reset-many")
@@ -303,8 +321,9 @@ class BatchViewSet(viewsets.GenericViewSet):
     retrieve=extend_schema(summary="One profile with its story and attempts"),
 )
 class ProfileViewSet(viewsets.ReadOnlyModelViewSet):
+    schema = ErrorsAutoSchema()
     pagination_class = ProfileCursorPagination
-    lookup_value_regex = r"\d+"
+    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
         profiles = Profile.objects.filter(batch_id=self.kwargs["batch_id"])
@@ -334,6 +353,7 @@ class TokenCreateView(ObtainAuthToken):
     # The body holds the credentials; a session (and its CSRF check) has no
     # part in it.
     authentication_classes = []
+    schema = ErrorsAutoSchema()
     throttle_classes = [MutationRateThrottle]
 
     @extend_schema(

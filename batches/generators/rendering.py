@@ -1,7 +1,28 @@
 """Compiling and rendering story templates in a sandboxed template engine."""
 
+import copy
+import time
+
 from django.core.exceptions import ValidationError
-from django.template import Context, Engine, TemplateSyntaxError
+from django.template import Context, Engine, Node, NodeList, TemplateSyntaxError
+from django.template.defaulttags import (
+    AutoEscapeControlNode,
+    FilterNode,
+    ForNode,
+    IfChangedNode,
+    IfNode,
+    SpacelessNode,
+    WithNode,
+)
+from django.utils.safestring import SafeString
+
+from batches.generators.story_tags import STORY_MAX_CHARS, StoryTooCostly
+
+# How long one story may take to render. Loops over loops over a long field
+# would otherwise keep a worker busy for hours while making no text at all.
+# A worker renders a round of template stories under one lease, so this
+# times the round's size must stay well inside STORYBATCH_LEASE_SECONDS.
+RENDER_SECONDS = 2.0
 
 DEFAULT_TEMPLATE = (
     "{{ name }}."
@@ -24,14 +45,101 @@ story_engine = StoryEngine(
 )
 
 
+class RenderBudget:
+    """What one story's rendering may still spend: text and time."""
+
+    def __init__(self):
+        self.chars_left = STORY_MAX_CHARS
+        self.deadline = time.monotonic() + RENDER_SECONDS
+
+    def spend(self, chars=0):
+        self.chars_left -= chars
+        if self.chars_left < 0:
+            raise StoryTooCostly(f"The story grew past {STORY_MAX_CHARS} characters.")
+        if time.monotonic() > self.deadline:
+            raise StoryTooCostly(f"The story took over {RENDER_SECONDS} seconds.")
+
+
+class StoryContext(Context):
+    def __init__(self, values):
+        super().__init__(values, autoescape=False)
+        # Copies of the context (Django makes some) share the one budget.
+        self.budget = RenderBudget()
+
+
+# Nodes whose output is made of their children's, which are counted already.
+CONTAINER_NODES = (
+    AutoEscapeControlNode,
+    FilterNode,
+    ForNode,
+    IfChangedNode,
+    IfNode,
+    SpacelessNode,
+    WithNode,
+)
+
+
+class BudgetedNodeList(NodeList):
+    """Renders node by node, counting each node's text against the budget
+    before the next is rendered."""
+
+    def render(self, context):
+        bits = []
+        for node in self:
+            bit = node.render_annotated(context)
+            context.budget.spend(0 if isinstance(node, CONTAINER_NODES) else len(bit))
+            bits.append(bit)
+        return SafeString("".join(bits))
+
+
+class LoopBody(Node):
+    """A for loop's body as one node, so that each pass of the loop is
+    counted, even one that makes no text."""
+
+    child_nodelists = ("nodelist",)
+
+    def __init__(self, nodelist):
+        self.nodelist = nodelist
+
+    def render(self, context):
+        context.budget.spend()
+        return self.nodelist.render(context)
+
+
+def budgeted(nodelist):
+    """The nodelist, and every nodelist inside it, counted as it renders."""
+    nodelist = BudgetedNodeList(nodelist)
+    for node in nodelist:
+        if isinstance(node, IfNode):
+            # Its branches are kept in pairs, not in named nodelists.
+            node.conditions_nodelists = [
+                (condition, budgeted(branch))
+                for condition, branch in node.conditions_nodelists
+            ]
+            continue
+        for name in node.child_nodelists:
+            inner = getattr(node, name, None)
+            if isinstance(inner, NodeList):
+                setattr(node, name, budgeted(inner))
+        if isinstance(node, ForNode):
+            node.nodelist_loop = NodeList([LoopBody(node.nodelist_loop)])
+    return nodelist
+
+
 def compile_story_template(source):
     """The compiled template, or ValidationError naming the syntax problem."""
     try:
-        return story_engine.from_string(source or DEFAULT_TEMPLATE)
+        template = story_engine.from_string(source or DEFAULT_TEMPLATE)
     except TemplateSyntaxError as error:
         raise ValidationError(
             f"Template syntax error: {error}", code="syntax"
         ) from error
+    except RecursionError:
+        raise ValidationError(
+            "The template is nested too deeply.", code="nesting"
+        ) from None
+    template.nodelist = budgeted(template.nodelist)
+    return template
 
 
 def validate_story_template(source):
@@ -44,15 +152,16 @@ def story_context(profile):
     Each field whose name is a plain identifier is also a top-level variable,
     so ``{{ party }}`` works as well as ``{{ fields.party }}``.
     """
+    # A copy: a template may call a list's clear() or a dict's popitem(),
+    # and the profile's own fields must come out as they went in.
+    fields = copy.deepcopy(profile.fields)
     context = {
         key: value
-        for key, value in profile.fields.items()
+        for key, value in fields.items()
         if isinstance(key, str) and key.isidentifier()
     }
-    context.update(
-        name=profile.name, external_id=profile.external_id, fields=dict(profile.fields)
-    )
-    return Context(context, autoescape=False)
+    context.update(name=profile.name, external_id=profile.external_id, fields=fields)
+    return StoryContext(context)
 
 
 def render_story(template, profile):

@@ -6,8 +6,15 @@ users, so everything that reaches outside the profile is left out: no
 """
 
 import datetime
+import functools
+import re
 
 from django.template import Library, defaultfilters, defaulttags
+
+# The longest story, and the longest value any filter may make on the way:
+# a template is refused at this size rather than left to fill the worker's
+# memory, one doubling or padding at a time.
+STORY_MAX_CHARS = 100_000
 
 ALLOWED_TAGS = {
     "autoescape",
@@ -49,13 +56,62 @@ US_STATES = {
     "OL": "the Territory of Orleans", "PI": "the Philippine Islands",
 }  # fmt: skip
 
+# Filters whose argument is a width or a precision: Python would make a
+# string that wide before any limit could look at the result.
+WIDTH_FILTERS = {"center", "floatformat", "ljust", "rjust", "stringformat"}
+
+
+class StoryTooCostly(Exception):
+    """The template would take too long or make too much text."""
+
+
+def refuse_length(length):
+    if length > STORY_MAX_CHARS:
+        raise StoryTooCostly(
+            f"A value in the template grew past {STORY_MAX_CHARS} characters."
+        )
+
+
+def refuse_long(value):
+    if isinstance(value, str | list | tuple):
+        refuse_length(len(value))
+    return value
+
+
+def refuse_wide(arg):
+    for digits in re.findall(r"\d+", str(arg)):
+        if len(digits) > 9 or int(digits) > STORY_MAX_CHARS:
+            raise StoryTooCostly(
+                f"A width or precision above {STORY_MAX_CHARS} in a filter."
+            )
+
+
+def bounded(name, filter_function):
+    """The filter, refusing to make a value longer than a story may be."""
+
+    @functools.wraps(filter_function)
+    def checked(value, *args, **kwargs):
+        if name in WIDTH_FILTERS:
+            for arg in args:
+                refuse_wide(arg)
+        if name == "join" and args and isinstance(value, list | tuple):
+            # The separator is repeated between every item.
+            refuse_length(len(value) * len(str(args[0])))
+        return refuse_long(filter_function(value, *args, **kwargs))
+
+    return checked
+
+
 register = Library()
 register.tags = {
     name: compile_function
     for name, compile_function in defaulttags.register.tags.items()
     if name in ALLOWED_TAGS
 }
-register.filters = dict(defaultfilters.register.filters)
+register.filters = {
+    name: bounded(name, filter_function)
+    for name, filter_function in defaultfilters.register.filters.items()
+}
 
 
 @register.filter
