@@ -314,3 +314,23 @@ def test_body_that_is_not_a_json_object_is_refused(
 
     assert response.status_code == status
     assert_nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("callback_url", "http://169.254.169.254/latest", "forbidden address"),
+        ("generator", "llm", "No language model server is configured"),
+    ],
+)
+def test_batches_that_could_not_work_are_refused_when_made(
+    reader_client, storybatch_settings, field, value, message
+):
+    storybatch_settings(LLM_BASE_URL="", LLM_MODEL="")
+    body = {"name": "x", "profiles": [{"id": 1, "name": "Ada"}], field: value}
+
+    response = reader_client.post(URL, body, format="json")
+
+    assert response.status_code == 400
+    assert message in str(response.data[field])
+    assert_nothing_written()
