@@ -123,18 +123,13 @@ class ProgressChangeList(ChangeList):
     Annotating the whole filtered queryset would make the database group
     every profile of every batch before it could take one page, and count
     them all again to paginate: seconds on a table of millions. Instead the
-    page is picked from the batch table alone, and one query annotates just
-    its batches with ``with_progress()``.
+    page is picked from the batch table alone, and one more query counts
+    just its batches' profiles (``progress_of``).
     """
 
     def get_results(self, request):
         super().get_results(request)
-        page = self.result_list
-        self.result_list = (
-            Batch.objects.with_progress()
-            .filter(pk__in=page.values("pk"))
-            .order_by(*page.query.order_by)
-        )
+        self.result_list = Batch.objects.progress_of(self.result_list)
 
 
 class BatchChangeForm(forms.ModelForm):

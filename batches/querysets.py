@@ -108,15 +108,30 @@ class BatchQuerySet(models.QuerySet):
         return annotated
 
     def progress_of(self, page):
-        """The batches of ``page`` (a list of batches, such as one page of a
-        list) in the same order, each with its progress counts, from one
-        query that counts only their profiles.
+        """The batches of ``page`` (a page of a list), each with its progress
+        counts, from one query that counts only their profiles.
 
         Annotating a whole list before paginating it would make the
-        database group every profile of every batch to show one page.
+        database group every profile of every batch to show one page; and
+        joined to a page of batches, PostgreSQL still plans for every
+        profile. Grouping the page's profiles by batch reads just them, from
+        the progress index.
         """
-        counted = self.with_progress().in_bulk([batch.pk for batch in page])
-        return [counted[batch.pk] for batch in page if batch.pk in counted]
+        from batches.models import Profile
+
+        batches = list(page)
+        counts = {
+            row["batch_id"]: row
+            for row in Profile.objects.filter(batch_id__in=[b.pk for b in batches])
+            .values("batch_id")
+            .annotate(**progress_aggregates())
+            .order_by()
+        }
+        for batch in batches:
+            progress = counts.get(batch.pk, {})
+            for name in PROGRESS_FIELDS:
+                setattr(batch, name, progress.get(name, 0))
+        return batches
 
 
 class ProfileQuerySet(models.QuerySet):

@@ -58,9 +58,8 @@ def test_list_costs_the_same_queries_for_one_batch_or_fifty(
         make_batch(profiles=3)
 
     # 1. COUNT(*) of the batches, for the page's total
-    # 2. the ids of the page's batches
-    # 3. those batches, their creators joined and their progress counted in
-    #    the same grouped query
+    # 2. the page of batches, their creators joined
+    # 3. their profiles counted, grouped by batch
     # (force_authenticate: no query for the user)
     with django_assert_num_queries(3):
         response = reader_client.get(LIST, {"page_size": 100})

@@ -114,11 +114,16 @@ def test_a_page_of_batches_is_counted_in_its_own_order_with_one_query(
     django_assert_num_queries,
 ):
     first, second, third = mixed_batch(), make_batch(profiles=2), mixed_batch()
-    page = [third, first, second]
+    empty = make_batch()
+    page = [third, empty, first, second]
 
-    # SELECT batch.*, COUNT(...) FILTER (...) ... WHERE id IN (...) GROUP BY id
+    # SELECT batch_id, COUNT(...) FILTER (...) ... FROM profile
+    # WHERE batch_id IN (...) GROUP BY batch_id
     with django_assert_num_queries(1):
         counted = Batch.objects.progress_of(page)
 
-    assert [batch.pk for batch in counted] == [third.pk, first.pk, second.pk]
-    assert [batch.total for batch in counted] == [15, 15, 2]
+    assert [batch.pk for batch in counted] == [third.pk, empty.pk, first.pk, second.pk]
+    assert [batch.total for batch in counted] == [15, 0, 15, 2]
+    assert Progress.of(counted[0]) == Progress(
+        total=15, pending=4, processing=3, completed=6, failed=2, successful=5
+    )

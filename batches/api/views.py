@@ -120,8 +120,8 @@ class BatchViewSet(viewsets.GenericViewSet):
 
     def get_queryset(self):
         if self.action == "list":
-            # Only the ids here; list() counts the page's batches.
-            return Batch.objects.only("pk")
+            # list() counts the page's batches, once they are picked.
+            return Batch.objects.select_related("created_by")
         if self.action == "retrieve":
             return Batch.objects.with_progress().select_related("created_by")
         if self.action == "progress":
@@ -137,7 +137,7 @@ class BatchViewSet(viewsets.GenericViewSet):
     def list(self, request):
         batches = BatchFilter.from_request(request).filter_queryset(self.get_queryset())
         page = self.paginate_queryset(batches)
-        counted = Batch.objects.select_related("created_by").progress_of(page)
+        counted = Batch.objects.progress_of(page)
         return self.get_paginated_response(self.get_serializer(counted, many=True).data)
 
     def retrieve(self, request, pk=None):
