@@ -29,6 +29,7 @@ def check_lease(app_configs, **kwargs):
                 id="batches.W001",
             )
         )
+    errors.extend(_check_lease_covers_a_round())
     if conf.TASKS_PER_BATCH < 1:
         errors.append(
             checks.Error(
@@ -38,6 +39,26 @@ def check_lease(app_configs, **kwargs):
             )
         )
     return errors
+
+
+def _check_lease_covers_a_round():
+    from batches.generators.rendering import RENDER_SECONDS
+    from batches.generators.template import TemplateGenerator
+
+    # A worker holds a whole round of template profiles under one lease;
+    # each may take up to the render budget.
+    round_seconds = TemplateGenerator.claims_per_round * RENDER_SECONDS
+    if conf.LEASE_SECONDS <= 0 or round_seconds < conf.LEASE_SECONDS:
+        return []
+    return [
+        checks.Warning(
+            f"STORYBATCH_LEASE_SECONDS ({conf.LEASE_SECONDS:g}) is not longer than "
+            f"a round of template stories at their slowest ({round_seconds:g} s): "
+            "another worker may take over profiles that are still being written.",
+            hint=f"Set the lease above {round_seconds:g} seconds.",
+            id="batches.W003",
+        )
+    ]
 
 
 @checks.register(checks.Tags.security, deploy=True)

@@ -98,3 +98,17 @@ def test_every_storybatch_setting_can_come_from_the_environment():
         "WEBHOOK_ALLOW_PRIVATE": True,
         "LLM_MODEL": "local-model",
     }
+
+
+def test_a_lease_shorter_than_a_round_of_template_stories_is_warned(
+    storybatch_settings,
+):
+    from batches.checks import check_lease
+
+    storybatch_settings(LEASE_SECONDS=10, LLM_TIMEOUT=5)
+
+    assert [message.id for message in check_lease(None)] == ["batches.W003"]
+
+    storybatch_settings(LEASE_SECONDS=120, LLM_TIMEOUT=60)
+
+    assert check_lease(None) == []
