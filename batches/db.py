@@ -21,8 +21,8 @@ def write_transaction(using=None):
             yield
         return
 
-    if not hasattr(connection, "transaction_mode"):
-        connection.get_connection_params()
+    # Connect first: connecting reads the mode from the settings again.
+    connection.ensure_connection()
     previous = connection.transaction_mode
     connection.transaction_mode = "IMMEDIATE"
     try:

@@ -41,3 +41,32 @@ def test_write_transactions_commit_and_roll_back_like_atomic():
         raise RuntimeError
 
     assert list(Batch.objects.values_list("name", flat=True)) == ["kept"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_write_transactions_lock_at_once_even_on_a_fresh_connection():
+    import threading
+
+    from django.db import connection, connections
+
+    statements = []
+
+    def record(execute, sql, params, many, context):
+        statements.append(sql)
+        return execute(sql, params, many, context)
+
+    def work():
+        # A new thread has a connection of its own, not yet opened.
+        try:
+            with connection.execute_wrapper(record), write_transaction():
+                make_batch(name="in a thread")
+        finally:
+            connections.close_all()
+
+    thread = threading.Thread(target=work)
+    thread.start()
+    thread.join()
+
+    begins = [sql for sql in statements if sql.startswith("BEGIN")]
+    expected = ["BEGIN IMMEDIATE"] if connection.vendor == "sqlite" else []
+    assert begins == expected
