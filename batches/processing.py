@@ -207,26 +207,27 @@ def claim_complete(claim, story):
 
 
 def claims_complete(done):
-    """Write the stories of claims made together (one token), in a few
-    statements. Returns how many were written; the others had lost their
-    claim and are logged as discarded."""
+    """Write the stories of several claims in one transaction. Returns how
+    many were written; the others had lost their claim and are logged as
+    discarded."""
     if not done:
         return 0
     now = timezone.now()
-    token = done[0][0].token
-    ids = [claim.profile_id for claim, _ in done]
+    token_of = {claim.profile_id: claim.token for claim, _ in done}
     with write_transaction():
-        held = set(
-            Profile.objects.filter(
-                pk__in=ids, claim_token=token, status=Status.PROCESSING
+        # Locked (PostgreSQL) or under the write lock (SQLite): the rows
+        # still held stay held until this commits.
+        held = {
+            pk
+            for pk, token in Profile.objects.filter(
+                pk__in=token_of, status=Status.PROCESSING
             )
             .select_for_update()
-            .values_list("pk", flat=True)
-        )
+            .values_list("pk", "claim_token")
+            if token == token_of[pk]
+        }
         written = [(claim, story) for claim, story in done if claim.profile_id in held]
-        mine = Profile.objects.filter(
-            pk__in=held, claim_token=token, status=Status.PROCESSING
-        )
+        mine = Profile.objects.filter(pk__in=held)
         mine.bulk_update(
             [
                 Profile(
@@ -489,14 +490,16 @@ def _record_failure(claim, error, *, max_attempts, report):
         report.failed += 1
 
 
-def _record(claim, outcome, *, max_attempts, report):
-    story, error = outcome
-    if error is not None:
-        _record_failure(claim, error, max_attempts=max_attempts, report=report)
-    elif claim_complete(claim, story):
-        report.completed += 1
-    else:
-        report.discarded += 1
+# SQLite hands its write lock to whoever asks at the right moment, and a
+# waiting process only asks again after a sleep of up to 100 ms: a worker
+# that takes the lock again at once can starve every other worker for the
+# whole batch. A pause this short after each write lets them in.
+SQLITE_PAUSE_SECONDS = 0.001
+
+
+def _let_other_writers_in():
+    if transaction.get_connection().vendor == "sqlite":
+        time.sleep(SQLITE_PAUSE_SECONDS)
 
 
 def _release_all(claims, report):
@@ -539,6 +542,7 @@ def _work_in_rounds(generator, batch, *, worker_id, deadline, stop, report):
         written = claims_complete(done)
         report.completed += written
         report.discarded += len(done) - written
+        _let_other_writers_in()
     return False
 
 
@@ -552,32 +556,38 @@ def _work_in_flight(generator, batch, *, worker_id, deadline, stop, report):
     out_of_work = False
     try:
         while True:
-            while (
-                len(in_flight) < slots
-                and not out_of_work
-                and not stop
-                and time.monotonic() < deadline
-            ):
-                claim = profile_claim(batch_id=batch.pk, worker_id=worker_id)
-                if claim is None:
-                    out_of_work = True
-                    break
-                report.claimed += 1
-                future = executor.submit(_story_or_error, generator, claim.profile)
-                in_flight[future] = claim
+            free = slots - len(in_flight)
+            if free and not out_of_work and not stop and time.monotonic() < deadline:
+                # Every free slot in one claim.
+                claims = profiles_claim(
+                    batch_id=batch.pk, worker_id=worker_id, limit=free
+                )
+                out_of_work = len(claims) < free
+                report.claimed += len(claims)
+                for claim in claims:
+                    future = executor.submit(_story_or_error, generator, claim.profile)
+                    in_flight[future] = claim
 
             if not in_flight:
                 return out_of_work
 
-            done, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            for future in done:
+            finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
+            stories = []
+            for future in finished:
                 claim = in_flight.pop(future)
-                _record(
-                    claim,
-                    future.result(),
-                    max_attempts=batch.max_attempts,
-                    report=report,
-                )
+                story, error = future.result()
+                if error is None:
+                    stories.append((claim, story))
+                else:
+                    _record_failure(
+                        claim, error, max_attempts=batch.max_attempts, report=report
+                    )
+            # The stories that finished while the last ones were written go
+            # in one transaction: the slower the database, the more of them.
+            written = claims_complete(stories)
+            report.completed += written
+            report.discarded += len(stories) - written
+            _let_other_writers_in()
     except BaseException:
         # The process is going down (a second signal, an error in this
         # loop): give back what is held, so no one waits out a lease.

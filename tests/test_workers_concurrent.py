@@ -39,8 +39,6 @@ def test_concurrent_workers_process_each_profile_once(tmp_path, record_file):
     postgres = connection.vendor == "postgresql"
     workers, profiles = (4, 5000) if postgres else (2, 2000)
     batch = make_batch(profiles=profiles, generator="recording")
-    batch_start(batch=batch, source=BatchEvent.Source.COMMAND)
-
     processes = [
         WorkerProcess(
             f"w{n}",
@@ -52,6 +50,13 @@ def test_concurrent_workers_process_each_profile_once(tmp_path, record_file):
         for n in range(workers)
     ]
     try:
+        # Every worker is up before there is work, so that all share it.
+        wait_until(
+            lambda: all("Starting worker" in p.log() for p in processes),
+            timeout=60,
+            what="the workers to start",
+        )
+        batch_start(batch=batch, source=BatchEvent.Source.COMMAND)
         wait_until(finished(batch), timeout=240, what="the batch to finish")
     finally:
         exit_codes = [process.stop() for process in processes]
