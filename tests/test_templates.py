@@ -74,3 +74,13 @@ def test_nothing_outside_the_profile_is_visible(probe):
 def test_a_template_nested_too_deeply_is_refused():
     with pytest.raises(ValidationError, match="nested too deeply"):
         compile_story_template("{% if 1 %}" * 2000 + "{% endif %}" * 2000)
+
+
+def test_a_forbidden_tag_is_named_with_the_tags_that_exist():
+    with pytest.raises(ValidationError) as caught:
+        compile_story_template("{% load static %}")
+
+    message = caught.value.messages[0]
+    assert "Invalid block tag on line 1: 'load'." in message
+    assert "Did you forget" not in message
+    assert "Story templates can use only: autoescape," in message

@@ -17,6 +17,7 @@ from django.template.defaulttags import (
 from django.utils.safestring import SafeString
 
 from batches.generators.story_tags import STORY_MAX_CHARS, StoryTooCostly
+from batches.generators.story_tags import TAG_NAMES as ALLOWED_TAGS
 
 # How long one story may take to render. Loops over loops over a long field
 # would otherwise keep a worker busy for hours while making no text at all.
@@ -131,9 +132,13 @@ def compile_story_template(source):
     try:
         template = story_engine.from_string(source or DEFAULT_TEMPLATE)
     except TemplateSyntaxError as error:
-        raise ValidationError(
-            f"Template syntax error: {error}", code="syntax"
-        ) from error
+        message = f"Template syntax error: {error}"
+        if "Invalid block tag" in message:
+            # Django's own hint ("did you forget to load it?") does not apply:
+            # story templates cannot load anything.
+            message = message.split(" Did you forget")[0]
+            message += f" Story templates can use only: {', '.join(ALLOWED_TAGS)}."
+        raise ValidationError(message, code="syntax") from error
     except RecursionError:
         raise ValidationError(
             "The template is nested too deeply.", code="nesting"

@@ -102,6 +102,9 @@ def bounded(name, filter_function):
     return checked
 
 
+# In the order an error message lists them.
+TAG_NAMES = sorted(ALLOWED_TAGS)
+
 register = Library()
 register.tags = {
     name: compile_function
