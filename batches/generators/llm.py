@@ -20,7 +20,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from batches.conf import conf
 from batches.generators.base import GenerationError, Story, StoryGenerator
-from batches.generators.rendering import compile_story_template, render_story
+from batches.generators.rendering import compile_story_template, render_or_fail
 
 logger = logging.getLogger(__name__)
 
@@ -120,17 +120,9 @@ class ChatCompletionGenerator(StoryGenerator):
         return headers
 
     def _prompt(self, profile):
-        try:
-            prompt = render_story(self.prompt_template, profile)
-        except Exception as error:
-            # The template is user data: whatever it does wrong fails this
-            # one profile, with the reason, and never the worker.
-            raise GenerationError(
-                f"Prompt template failed to render: {type(error).__name__}: {error}"
-            ) from error
-        if not prompt:
-            raise GenerationError("The prompt template rendered an empty prompt.")
-        return prompt
+        return render_or_fail(
+            self.prompt_template, profile, what="prompt template", makes="prompt"
+        )
 
     def _complete(self, prompt):
         payload = {

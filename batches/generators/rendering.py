@@ -16,6 +16,7 @@ from django.template.defaulttags import (
 )
 from django.utils.safestring import SafeString
 
+from batches.generators.base import GenerationError
 from batches.generators.story_tags import STORY_MAX_CHARS, StoryTooCostly
 from batches.generators.story_tags import TAG_NAMES as ALLOWED_TAGS
 
@@ -171,3 +172,20 @@ def story_context(profile):
 
 def render_story(template, profile):
     return template.render(story_context(profile)).strip()
+
+
+def render_or_fail(template, profile, *, what, makes):
+    """The rendered text, or GenerationError saying why not. ``what`` and
+    ``makes`` name the template and its product in the messages ("template"
+    and "story", "prompt template" and "prompt")."""
+    try:
+        text = render_story(template, profile)
+    except Exception as error:
+        # A template is user data: whatever it does wrong fails this one
+        # profile, with the reason, and never the worker.
+        raise GenerationError(
+            f"{what.capitalize()} failed to render: {type(error).__name__}: {error}"
+        ) from error
+    if not text:
+        raise GenerationError(f"The {what} rendered an empty {makes}.")
+    return text
