@@ -186,24 +186,7 @@ def _log_attempt(claim, **outcome):
 
 def claim_complete(claim, story):
     """Write the story if the claim still holds; False means it was lost."""
-    now = timezone.now()
-    with transaction.atomic():
-        written = _held(claim).update(
-            status=Status.COMPLETED,
-            story=story.text,
-            last_error="",
-            available_at=None,
-            prompt_tokens=story.prompt_tokens,
-            completion_tokens=story.completion_tokens,
-            **_released_fields(now),
-        )
-        if written:
-            _log_attempt(
-                claim, outcome=ProfileAttempt.Outcome.COMPLETED, finished_at=now
-            )
-    if not written:
-        _note_discarded(claim, now)
-    return bool(written)
+    return claims_complete([(claim, story)]) == 1
 
 
 def claims_complete(done):
