@@ -210,33 +210,55 @@ def claims_complete(done):
             if token == token_of[pk]
         }
         written = [(claim, story) for claim, story in done if claim.profile_id in held]
-        mine = Profile.objects.filter(pk__in=held)
-        mine.bulk_update(
-            [
-                Profile(
-                    pk=claim.profile_id,
-                    story=story.text,
-                    prompt_tokens=story.prompt_tokens,
-                    completion_tokens=story.completion_tokens,
+        if written:
+            _write_stories(written, now)
+            ProfileAttempt.objects.bulk_create(
+                _attempt(
+                    claim, outcome=ProfileAttempt.Outcome.COMPLETED, finished_at=now
                 )
-                for claim, story in written
-            ],
-            ["story", "prompt_tokens", "completion_tokens"],
-        )
-        mine.update(
-            status=Status.COMPLETED,
-            last_error="",
-            available_at=None,
-            **_released_fields(now),
-        )
-        ProfileAttempt.objects.bulk_create(
-            _attempt(claim, outcome=ProfileAttempt.Outcome.COMPLETED, finished_at=now)
-            for claim, _ in written
-        )
+                for claim, _ in written
+            )
     for claim, _ in done:
         if claim.profile_id not in held:
             _note_discarded(claim, now)
     return len(written)
+
+
+def _write_stories(written, now):
+    """Mark each held profile completed with its story and release its
+    claim: one UPDATE per row, sent together with executemany. The statement
+    is written out here because, built by the ORM, the CASE that picks each
+    row's story took longer to compile than the database took to run it
+    (about 8 ms for 25 rows)."""
+    connection = transaction.get_connection()
+    name = connection.ops.quote_name
+    column = {f.name: name(f.column) for f in Profile._meta.concrete_fields}
+    sql = (
+        f"UPDATE {name(Profile._meta.db_table)} SET "
+        f"{column['story']} = %s, {column['prompt_tokens']} = %s, "
+        f"{column['completion_tokens']} = %s, {column['status']} = %s, "
+        f"{column['last_error']} = '', {column['available_at']} = NULL, "
+        f"{column['claim_token']} = '', {column['lease_expires_at']} = NULL, "
+        f"{column['updated_at']} = %s "
+        f"WHERE {column['id']} = %s AND {column['claim_token']} = %s"
+    )
+    stamp = Profile._meta.get_field("updated_at").get_db_prep_value(now, connection)
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            sql,
+            [
+                (
+                    story.text,
+                    story.prompt_tokens,
+                    story.completion_tokens,
+                    Status.COMPLETED,
+                    stamp,
+                    claim.profile_id,
+                    claim.token,
+                )
+                for claim, story in written
+            ],
+        )
 
 
 def backoff_seconds(attempt, retry_after=None):
@@ -530,54 +552,92 @@ def _work_in_rounds(generator, batch, *, worker_id, deadline, stop, report):
 
 
 def _work_in_flight(generator, batch, *, worker_id, deadline, stop, report):
-    """Keep ``generator.concurrency`` profiles in flight, claiming the next
-    one as soon as a slot frees: for generators that wait on a network.
-    Returns whether the batch ran out of claimable work."""
+    """Keep ``generator.concurrency`` requests in flight, with as many claimed
+    profiles queued behind them: a request that ends frees its thread for the
+    next queued profile at once, while this thread writes the story and
+    claims more. For generators that wait on a network. Returns whether the
+    batch ran out of claimable work."""
     slots = max(1, int(generator.concurrency))
-    executor = _InlineExecutor() if slots == 1 else ThreadPoolExecutor(slots)
-    in_flight = {}
+    if slots == 1:
+        executor, held_at_most = _InlineExecutor(), 1
+    else:
+        executor, held_at_most = ThreadPoolExecutor(slots), 2 * slots
+    held = {}
+    stories = []
     out_of_work = False
     try:
         while True:
-            free = slots - len(in_flight)
-            if free and not out_of_work and not stop and time.monotonic() < deadline:
-                # Every free slot in one claim.
-                claims = profiles_claim(
-                    batch_id=batch.pk, worker_id=worker_id, limit=free
-                )
+            if stop:
+                _release_queued(held, report)
+            free = held_at_most - len(held)
+            claiming = (
+                free and not out_of_work and not stop and time.monotonic() < deadline
+            )
+            claims = []
+            if stories or claiming:
+                # The stories that finished and the claims for the places
+                # they free share one transaction: one commit, where two
+                # would make each story wait twice on the database.
+                with write_transaction():
+                    written = claims_complete(stories)
+                    if claiming:
+                        claims = profiles_claim(
+                            batch_id=batch.pk, worker_id=worker_id, limit=free
+                        )
+                report.completed += written
+                report.discarded += len(stories) - written
+                stories = []
+                _let_other_writers_in()
+            if claiming:
                 out_of_work = len(claims) < free
                 report.claimed += len(claims)
-                for claim in claims:
-                    future = executor.submit(_story_or_error, generator, claim.profile)
-                    in_flight[future] = claim
+            for claim in claims:
+                future = executor.submit(
+                    _unless_stopping, stop, generator, claim.profile
+                )
+                held[future] = claim
 
-            if not in_flight:
+            if not held:
                 return out_of_work
 
-            finished, _ = wait(list(in_flight), return_when=FIRST_COMPLETED)
-            stories = []
+            finished, _ = wait(list(held), return_when=FIRST_COMPLETED)
+            unsent = []
             for future in finished:
-                claim = in_flight.pop(future)
+                claim = held.pop(future)
                 story, error = future.result()
-                if error is None:
-                    stories.append((claim, story))
-                else:
+                if error is not None:
                     _record_failure(
                         claim, error, max_attempts=batch.max_attempts, report=report
                     )
-            # The stories that finished while the last ones were written go
-            # in one transaction: the slower the database, the more of them.
-            written = claims_complete(stories)
-            report.completed += written
-            report.discarded += len(stories) - written
-            _let_other_writers_in()
+                elif story is None:
+                    unsent.append(claim)
+                else:
+                    stories.append((claim, story))
+            _release_all(unsent, report)
     except BaseException:
         # The process is going down (a second signal, an error in this
         # loop): give back what is held, so no one waits out a lease.
-        _release_all(in_flight.values(), report)
+        for future in held:
+            future.cancel()
+        _release_all([*held.values(), *(claim for claim, _ in stories)], report)
         raise
     finally:
         executor.shutdown(wait=False)
+
+
+def _unless_stopping(stop, generator, profile):
+    """Generate, unless the worker began stopping while the profile waited
+    in the queue: then (None, None), and the claim is given back."""
+    if stop:
+        return None, None
+    return _story_or_error(generator, profile)
+
+
+def _release_queued(held, report):
+    """Stopping: give back the claims whose request has not started; the
+    requests in flight finish and are written."""
+    queued = [future for future in held if future.cancel()]
+    _release_all([held.pop(future) for future in queued], report)
 
 
 def batch_process(*, batch_id, worker_id=None, seconds=None, stop=None):

@@ -20,6 +20,9 @@ PLAN = {
     "import_sizes": ([100_000, 1_000_000], [5_000]),
     "import_rounds": ({100_000: 2, 1_000_000: 1}, {5_000: 1}),
     "process_profiles": (1_000, 150),
+    # Two workers share a larger batch, so that what each process does once
+    # (its first queries, finishing the batch) weighs little in the figure.
+    "scaling_profiles": (3_000, 150),
     "process_rounds": (3, 1),
     "llm_profiles": (800, 48),
     "llm_rounds": (2, 1),

@@ -40,4 +40,22 @@ class ScriptedGenerator(StoryGenerator):
         return Story(text=outcome)
 
 
-__all__ = ["GenerationError", "RecordingGenerator", "ScriptedGenerator"]
+class StoppingGenerator(StoryGenerator):
+    """Two requests in flight, like a network generator; every call asks the
+    worker to stop through the class-level ``stop`` flag, then answers."""
+
+    concurrency = 2
+    stop = None
+
+    def generate(self, profile):
+        type(self).stop.set()
+        time.sleep(0.05)
+        return Story(text=f"The story of {profile.name}.")
+
+
+__all__ = [
+    "GenerationError",
+    "RecordingGenerator",
+    "ScriptedGenerator",
+    "StoppingGenerator",
+]

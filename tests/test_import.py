@@ -5,6 +5,7 @@ import json
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from batches.exceptions import ImportRejected
 from batches.importing import Limits, batch_import, parse_profile_file
@@ -40,6 +41,29 @@ def test_csv_with_any_delimiter_imports(delimiter):
     ada = batch.profiles.get(external_id="A1")
     assert ada.name == "Ada Lovelace"
     assert ada.fields == {"id": "A1", "name": "Ada Lovelace", "party": "Whig"}
+
+
+def test_imported_profiles_read_back_as_the_orm_would_have_written_them():
+    # The importer writes rows itself (COPY, or one executemany INSERT), so
+    # every default and the text that COPY must escape are checked here.
+    note = 'tab\there, newline\nthere, backslash \\N, quote " and é'
+    data = json.dumps({"id": "A1", "name": "Ada \\ Lovelace", "note": note})
+    before = timezone.now()
+
+    batch, _ = import_bytes(data.encode(), filename="people.jsonl")
+
+    imported = Profile.objects.get(batch=batch)
+    written = Profile.objects.create(batch=batch, external_id="ORM", name="x")
+    written.refresh_from_db()
+    assert imported.name == "Ada \\ Lovelace"
+    assert imported.fields == {"id": "A1", "name": "Ada \\ Lovelace", "note": note}
+    for field in ("status", "story", "has_story", "attempts", "last_error"):
+        assert getattr(imported, field) == getattr(written, field), field
+    for field in ("claim_token", "claimed_by", "lease_expires_at", "available_at"):
+        assert getattr(imported, field) == getattr(written, field), field
+    assert imported.prompt_tokens == imported.completion_tokens == 0
+    assert before <= imported.created_at == imported.updated_at <= timezone.now()
+    assert Profile.objects.filter(batch=batch, fields__note=note).count() == 1
 
 
 def test_a_byte_order_mark_and_crlf_line_ends_are_understood():
@@ -185,6 +209,10 @@ def test_a_duplicate_in_a_later_chunk_is_caught_by_the_database():
             Limits(max_field_length=5),
             "line 2: Field 'name' has a value longer than 5 characters",
         ),
+        (
+            Limits(max_field_length=2),
+            "line 2: Field 'name' has a name longer than 2 characters",
+        ),
     ],
 )
 def test_limits_reject_the_whole_file(limits, message):
@@ -245,6 +273,11 @@ HOSTILE_JSONL = [
     pytest.param(b'{"id": 1, "name": "A\\ud800nn"}\n', "line 1: Field 'name' holds an unpaired surrogate", id="lone-surrogate"),
     pytest.param(b'{"id": 1, "name": "A\\u0000nn"}\n', "line 1: Field 'name' holds a NUL character.", id="escaped-nul"),
     pytest.param(b'{"id": 1, "name": "Ada", "k\\u0000": 1}\n', "line 1: Field 'k\\x00' holds a NUL character.", id="nul-in-a-key"),
+    # Records of text alone are first checked whole; a failure must still
+    # name the field.
+    pytest.param(b'{"id": "1", "name": "Ada", "bio": "A\\ud800"}\n', "line 1: Field 'bio' holds an unpaired surrogate", id="text-record-surrogate"),
+    pytest.param(b'{"id": "1", "name": "Ada", "bio": "A\\u0000"}\n', "line 1: Field 'bio' holds a NUL character.", id="text-record-nul"),
+    pytest.param(b'{"id": "1", "name": "Ada", "k\\udc00": "x"}\n', "line 1: Field 'k\\udc00' holds an unpaired surrogate", id="text-record-key-surrogate"),
     pytest.param(b'{"id": 1, "name": {"first": "Ada"}}\n', "line 1: The name (column 'name') must be text.", id="name-is-an-object"),
     pytest.param(b'{"id": [1, 2], "name": "Ada"}\n', "line 1: The external id (column 'id') must be text or a number.", id="id-is-a-list"),
     pytest.param(b'{"id": true, "name": "Ada"}\n', "must be text or a number", id="id-is-a-boolean"),

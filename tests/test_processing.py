@@ -19,6 +19,7 @@ from batches.processing import (
 from batches.services import batch_cancel
 from batches.signals import batch_finished
 from tests.factories import make_batch
+from tests.generators import StoppingGenerator
 
 pytestmark = pytest.mark.django_db
 
@@ -163,6 +164,31 @@ def test_a_stop_request_finishes_the_current_profile_and_hands_over():
     assert report.claimed == 0
     assert report.handed_over is True
     assert batch.profiles.pending().count() == 5
+
+
+def test_a_stop_gives_back_the_claims_queued_behind_the_requests_in_flight(
+    storybatch_settings,
+):
+    # Two requests in flight and two claims queued behind them; the first
+    # request asks the worker to stop.
+    storybatch_settings(
+        EXTRA_GENERATORS={"stopping": "tests.generators.StoppingGenerator"}
+    )
+    StoppingGenerator.stop = stop = StopFlag()
+    batch = running_batch(profiles=10, generator="stopping")
+
+    report = batch_process(batch_id=batch.pk, seconds=30, stop=stop)
+
+    assert report.claimed == 4
+    # The queued two never started; the two in flight each either finished
+    # or came up after the stop, and went back too.
+    assert report.released >= 2
+    assert report.completed + report.released == 4
+    assert report.handed_over is True
+    assert batch.profiles.filter(status=Status.COMPLETED).count() == report.completed
+    assert batch.profiles.pending().count() == 10 - report.completed
+    assert not batch.profiles.filter(status=Status.PROCESSING).exists()
+    assert set(batch.profiles.pending().values_list("attempts", flat=True)) == {0}
 
 
 def test_time_budget_hands_the_rest_to_a_new_task(django_capture_on_commit_callbacks):

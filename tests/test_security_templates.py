@@ -76,6 +76,15 @@ def test_a_template_cannot_change_the_profile_it_renders():
     assert subject.fields == {"tags": ["a", "b"], "extra": {"k": "v"}}
 
 
+def test_a_template_cannot_empty_the_plain_fields_it_renders():
+    # Fields of plain values are copied one level deep only.
+    subject = profile(party="Whig", born=1815, living=False)
+
+    story("{{ fields.clear }}x", subject)
+
+    assert subject.fields == {"party": "Whig", "born": 1815, "living": False}
+
+
 @pytest.mark.parametrize(
     "template",
     [

@@ -152,6 +152,10 @@ def validate_story_template(source):
     compile_story_template(source)
 
 
+# Values that no template can change in place.
+PLAIN_VALUES = frozenset({str, int, float, bool, type(None)})
+
+
 def story_context(profile):
     """The template's whole world: the profile's name, id and plain fields.
 
@@ -159,8 +163,13 @@ def story_context(profile):
     so ``{{ party }}`` works as well as ``{{ fields.party }}``.
     """
     # A copy: a template may call a list's clear() or a dict's popitem(),
-    # and the profile's own fields must come out as they went in.
-    fields = copy.deepcopy(profile.fields)
+    # and the profile's own fields must come out as they went in. Fields of
+    # plain values (every CSV row) need only a copy of the dict itself.
+    fields = profile.fields
+    if all(type(value) in PLAIN_VALUES for value in fields.values()):
+        fields = dict(fields)
+    else:
+        fields = copy.deepcopy(fields)
     context = {
         key: value
         for key, value in fields.items()

@@ -7,15 +7,27 @@ is the import's own; each imported batch is deleted before the next run, so
 that every run starts from the same table.
 """
 
-from batches.models import Profile
+from batches.conf import conf
+from batches.models import Batch, Profile
 from bench.child import import_product
-from bench.fixtures import delete_batch
+from bench.fixtures import delete_batch, empty_batch_tables
 from bench.profiling import profile_summary
 from bench.results import Section
 from bench.timing import median, ratio
 
 KEY = "import"
 TITLE = "Import of a CSV file"
+
+
+def _remove(batch_id):
+    """Take an imported batch away, so that every run starts from the same
+    table. Imports run before any other benchmark loads its batches, so the
+    table then holds this batch alone, and emptying it takes a moment where
+    deleting a million rows and vacuuming them away takes most of a minute."""
+    if Batch.objects.exclude(pk=batch_id).exists():
+        delete_batch(batch_id)
+    else:
+        empty_batch_tables()
 
 
 def _import_in_process(ctx):
@@ -26,7 +38,7 @@ def _import_in_process(ctx):
             "".join(line for _, line in zip(range(5001), source, strict=False))
         )
     result = import_product(path)
-    delete_batch(result["batch_id"])
+    _remove(result["batch_id"])
 
 
 def run(ctx):
@@ -57,7 +69,7 @@ def run(ctx):
             for kind in order:
                 result = ctx.run_child(f"import-{kind}", path)
                 imported = Profile.objects.filter(batch_id=result["batch_id"]).count()
-                delete_batch(result["batch_id"])
+                _remove(result["batch_id"])
                 if imported != rows:
                     raise RuntimeError(f"{kind} imported {imported} of {rows} rows")
                 runs[kind].append(result)
@@ -108,6 +120,12 @@ def run(ctx):
             None,
             "quick mode: only the smallest size ran",
         )
+    section.notes.append(
+        f"The product writes each chunk of {conf.IMPORT_CHUNK_SIZE:,} rows with "
+        "COPY on PostgreSQL and "
+        "with one executemany INSERT on SQLite, after checking every row; the "
+        "baseline checks nothing and sends one INSERT per row."
+    )
     section.notes.append(
         "Peak RSS is the child process's maximum resident set (getrusage), Django "
         "and the connection included; growth is that peak less the resident set "

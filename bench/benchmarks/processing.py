@@ -215,7 +215,7 @@ def run(ctx):
     count = ctx.plan("process_profiles")
     template = STORY_TEMPLATE.read_text(encoding="utf-8")
     _per_worker(ctx, section, count, template)
-    _scaling(ctx, section, count, template)
+    _scaling(ctx, section, ctx.plan("scaling_profiles"), template)
     section.notes.append(
         "Every run processes a fresh batch of generated profiles with the story "
         "template of data/congress/story.txt; the bare loop writes a fixed "
