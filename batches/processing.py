@@ -232,17 +232,26 @@ def _write_stories(written, now):
     (about 8 ms for 25 rows)."""
     connection = transaction.get_connection()
     name = connection.ops.quote_name
-    column = {f.name: name(f.column) for f in Profile._meta.concrete_fields}
+    field = Profile._meta.get_field
+    shared = {
+        "status": Status.COMPLETED,
+        "last_error": "",
+        "available_at": None,
+        **_released_fields(now),
+    }
+    assignments = [
+        f"{name(field(column).column)} = %s"
+        for column in ("story", "prompt_tokens", "completion_tokens", *shared)
+    ]
     sql = (
-        f"UPDATE {name(Profile._meta.db_table)} SET "
-        f"{column['story']} = %s, {column['prompt_tokens']} = %s, "
-        f"{column['completion_tokens']} = %s, {column['status']} = %s, "
-        f"{column['last_error']} = '', {column['available_at']} = NULL, "
-        f"{column['claim_token']} = '', {column['lease_expires_at']} = NULL, "
-        f"{column['updated_at']} = %s "
-        f"WHERE {column['id']} = %s AND {column['claim_token']} = %s"
+        f"UPDATE {name(Profile._meta.db_table)} SET {', '.join(assignments)} "
+        f"WHERE {name(field('id').column)} = %s "
+        f"AND {name(field('claim_token').column)} = %s"
     )
-    stamp = Profile._meta.get_field("updated_at").get_db_prep_value(now, connection)
+    shared_values = [
+        field(column).get_db_prep_save(value, connection)
+        for column, value in shared.items()
+    ]
     with connection.cursor() as cursor:
         cursor.executemany(
             sql,
@@ -251,8 +260,7 @@ def _write_stories(written, now):
                     story.text,
                     story.prompt_tokens,
                     story.completion_tokens,
-                    Status.COMPLETED,
-                    stamp,
+                    *shared_values,
                     claim.profile_id,
                     claim.token,
                 )
@@ -567,8 +575,6 @@ def _work_in_flight(generator, batch, *, worker_id, deadline, stop, report):
     out_of_work = False
     try:
         while True:
-            if stop:
-                _release_queued(held, report)
             free = held_at_most - len(held)
             claiming = (
                 free and not out_of_work and not stop and time.monotonic() < deadline
@@ -631,13 +637,6 @@ def _unless_stopping(stop, generator, profile):
     if stop:
         return None, None
     return _story_or_error(generator, profile)
-
-
-def _release_queued(held, report):
-    """Stopping: give back the claims whose request has not started; the
-    requests in flight finish and are written."""
-    queued = [future for future in held if future.cancel()]
-    _release_all([held.pop(future) for future in queued], report)
 
 
 def batch_process(*, batch_id, worker_id=None, seconds=None, stop=None):

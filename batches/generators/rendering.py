@@ -4,15 +4,13 @@ import copy
 import time
 
 from django.core.exceptions import ValidationError
-from django.template import Context, Engine, Node, NodeList, TemplateSyntaxError
-from django.template.defaulttags import (
-    AutoEscapeControlNode,
-    FilterNode,
-    ForNode,
-    IfChangedNode,
-    IfNode,
-    SpacelessNode,
-    WithNode,
+from django.template import (
+    Context,
+    Engine,
+    Node,
+    NodeList,
+    TemplateSyntaxError,
+    defaulttags,
 )
 from django.utils.safestring import SafeString
 
@@ -71,13 +69,13 @@ class StoryContext(Context):
 
 # Nodes whose output is made of their children's, which are counted already.
 CONTAINER_NODES = (
-    AutoEscapeControlNode,
-    FilterNode,
-    ForNode,
-    IfChangedNode,
-    IfNode,
-    SpacelessNode,
-    WithNode,
+    defaulttags.AutoEscapeControlNode,
+    defaulttags.FilterNode,
+    defaulttags.ForNode,
+    defaulttags.IfChangedNode,
+    defaulttags.IfNode,
+    defaulttags.SpacelessNode,
+    defaulttags.WithNode,
 )
 
 
@@ -112,7 +110,7 @@ def budgeted(nodelist):
     """The nodelist, and every nodelist inside it, counted as it renders."""
     nodelist = BudgetedNodeList(nodelist)
     for node in nodelist:
-        if isinstance(node, IfNode):
+        if isinstance(node, defaulttags.IfNode):
             # Its branches are kept in pairs, not in named nodelists.
             node.conditions_nodelists = [
                 (condition, budgeted(branch))
@@ -123,7 +121,7 @@ def budgeted(nodelist):
             inner = getattr(node, name, None)
             if isinstance(inner, NodeList):
                 setattr(node, name, budgeted(inner))
-        if isinstance(node, ForNode):
+        if isinstance(node, defaulttags.ForNode):
             node.nodelist_loop = NodeList([LoopBody(node.nodelist_loop)])
     return nodelist
 
